@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything the demo, the tests and the benchmarks need on a fresh
+# Debian machine: MariaDB server and client binaries (from Debian), a venv
+# with hzflow and its test extras.  Safe to run again; it only does what is
+# missing.  Sourced by dev/demo.sh, dev/test.sh and dev/bench.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+missing=()
+[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+if [ -z "${HZFLOW_TEST_SOCKET:-}${HZFLOW_TEST_HOST:-}" ] && [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing ${missing[*]} from Debian" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "bootstrap: MariaDB binaries are missing. Install them with:" >&2
+        echo "    sudo apt-get install ${missing[*]}" >&2
+        echo "or point HZFLOW_TEST_SOCKET (or HZFLOW_TEST_HOST/_PORT) at an existing server." >&2
+        exit 1
+    fi
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "bootstrap: creating .venv" >&2
+    "$PY" -m venv .venv
+fi
+stamp=.venv/.hzflow-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "bootstrap: installing hzflow and its dependencies into .venv" >&2
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e '.[test]'
+    touch "$stamp"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"

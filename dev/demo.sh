@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# The demo: a synthetic hub on a private MariaDB server, run through the
+# whole pipeline with `hzflow cron`, offline.  Output lands in ./demo-out/.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+exec .venv/bin/python -m hzflow.demo "$@"

@@ -1,0 +1,1 @@
+"""hzflow: the usage-metrics pipeline for HUBzero science gateways."""

@@ -1,0 +1,212 @@
+"""hzflow's command line: argument parsing only, one subcommand per stage.
+
+Stage names and positional arguments are the reference pipeline's, so an
+operator's habits and the parity runner work unchanged.  Every command that
+writes has --dry-run.  Errors an operator can act on print one line and exit
+non-zero: 2 config, 3 database, 4 unreadable input, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from . import config as cfgmod
+
+EXIT_CONFIG, EXIT_DB, EXIT_INPUT = 2, 3, 4
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _month(text: str) -> str:
+    import re
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
+    return text
+
+
+def _day(text: str) -> str:
+    from datetime import date
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {text!r}") from None
+
+
+def _print_report(report: dict) -> None:
+    print(json.dumps(report, indent=2, sort_keys=True, default=str), flush=True)
+
+
+# ----------------------------------------------------------------- commands
+def cmd_init(settings, a):
+    from . import schema
+    statements = schema.init(settings, dry_run=a.dry_run, reference_data=a.reference_data, say=_say)
+    _say(f"metrics database {settings.db.metrics_db}: "
+         + ("already at head" if not statements else
+            f"{len(statements)} schema statement(s) {'to apply' if a.dry_run else 'applied'}"))
+    return 0
+
+
+def cmd_doctor(settings, a):
+    from .doctor import run
+    return run(settings, say=_say)
+
+
+def cmd_status(settings, a):
+    from .status import run
+    return run(settings, say=_say)
+
+
+def cmd_import_apache(settings, a):
+    from .imports import apache
+    _print_report(apache.import_file(settings, a.file, dry_run=a.dry_run))
+    return 0
+
+
+def cmd_import_auth(settings, a):
+    from .imports import auth
+    _print_report(auth.import_file(settings, a.file, dry_run=a.dry_run))
+    return 0
+
+
+def cmd_identify_bots(settings, a):
+    from .imports import bots
+    _print_report(bots.identify_file(settings, a.file, dry_run=a.dry_run))
+    return 0
+
+
+def cmd_import_day(settings, a):
+    from .imports import days
+    days.import_day(settings, a.day, marker=a.marker, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_import_month(settings, a):
+    from .imports import days
+    days.import_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_archive_logs(settings, a):
+    from .imports import days
+    days.archive_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_forget_import(settings, a):
+    from . import db
+    from .imports import provenance
+    conn = db.metrics(settings)
+    try:
+        removed = provenance.forget(conn, a.file, a.table, dry_run=a.dry_run, say=_say)
+    finally:
+        conn.close()
+    return 1 if removed < 0 else 0
+
+
+def cmd_cron(settings, a):
+    from .workflow import cron
+    return cron(settings, a.snakemake_args)
+
+
+def cmd_plan(settings, a):
+    from .workflow import plan
+    return plan(settings, a.snakemake_args, say=_say)
+
+
+def cmd_note_sources(settings, a):
+    from .workflow import note_new_sources
+    note_new_sources(settings, a.day, a.marker)
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hzflow", description=__doc__.split("\n")[0])
+    p.add_argument("--config", metavar="FILE",
+                   help=f"hzflow config file (default: ${cfgmod.ENV_VAR})")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help, dry_run=True):
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        if dry_run:
+            sp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+        return sp
+
+    sp = add("init", cmd_init, "create the metrics database, or adopt an existing one in place")
+    sp.add_argument("--reference-data", type=Path, metavar="FILE.sql",
+                    help="load this SQL dump of reference tables instead of hzflow's defaults")
+    add("doctor", cmd_doctor, "check config, database, schema, directories and log sources",
+        dry_run=False)
+    add("status", cmd_status, "per month: which stage markers exist, which days are pending",
+        dry_run=False)
+    for name, func, what in (("import-apache", cmd_import_apache, "an Apache access log into web and webhits"),
+                             ("import-auth", cmd_import_auth, "a CMS auth log into userlogin"),
+                             ("identify-bots", cmd_identify_bots,
+                              "add an access log's automated user agents to bot_useragents")):
+        sp = add(name, func, ("import " if name.startswith("import") else "") + what)
+        sp.add_argument("file", type=Path, help="log file, plain or gzip")
+    sp = add("import-day", cmd_import_day, "import every log of one day and write its marker")
+    sp.add_argument("day", type=_day)
+    sp.add_argument("--marker", type=Path, help="write this day marker after the commit")
+    sp = add("import-month", cmd_import_month, "check a month's logs are all imported; write its marker")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
+    sp = add("archive-logs", cmd_archive_logs, "gzip a month's imported logs and move them to imported/")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
+    sp = add("forget-import", cmd_forget_import, "remove exactly the rows one imported file brought")
+    sp.add_argument("file", help="the file (or its name) as it was imported")
+    sp.add_argument("table", nargs="?", default="all", choices=("web", "userlogin", "all"))
+    sp = add("cron", cmd_cron, "run the workflow for every month through the current one (flock-guarded)",
+             dry_run=False)
+    sp.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed on to snakemake")
+    sp = add("plan", cmd_plan, "list which days and months a run would build, and why", dry_run=False)
+    sp.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed on to snakemake")
+    sp = add("note-sources", cmd_note_sources, "(workflow) note that an imported day gained a new log", dry_run=False)
+    sp.add_argument("day", type=_day)
+    sp.add_argument("--marker", type=Path, required=True)
+    return p
+
+
+def main(argv=None) -> int:
+    import pymysql
+
+    from .db import DatabaseError
+    from .imports.logparse import UnreadableLog
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = cfgmod.load(args.config)
+        return args.func(settings, args) or 0
+    except cfgmod.ConfigError as e:
+        print(f"hzflow: config error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DatabaseError as e:
+        print(f"hzflow: database error: {e}", file=sys.stderr)
+        return EXIT_DB
+    except pymysql.err.Error as e:
+        print(f"hzflow: database error during {args.command}: {e}; the open transaction was "
+              f"rolled back", file=sys.stderr)
+        return EXIT_DB
+    except UnreadableLog as e:
+        print(f"hzflow: input error: {e}; nothing was committed, the next run retries it",
+              file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("hzflow: interrupted; the open transaction was rolled back", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last line of defence: say what failed, keep the traceback for the log
+        traceback.print_exc()
+        print(f"hzflow: {args.command} failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Database connections, transactions and bulk loads (pymysql only).
+
+Every statement that carries data is parameterised; identifiers (database
+and table names) come only from the validated config and are quoted with
+`quote_ident`.  Credentials go straight from the config to the driver.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Sequence
+
+import pymysql
+
+from .config import DbSettings, Settings
+
+
+class DatabaseError(Exception):
+    """The database could not be reached or refused a statement; the message says what to check."""
+
+
+_IDENT = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def quote_ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return f"`{name}`"
+
+
+def connect(db: DbSettings | Settings, database: str | None = None, *,
+            autocommit: bool = True, client_flag: int = 0) -> pymysql.Connection:
+    """Open a connection as the configured user; database=None selects no default schema."""
+    if isinstance(db, Settings):
+        db = db.db
+    args = dict(user=db.user, password=db.password, database=database, charset="utf8mb4",
+                local_infile=True, autocommit=autocommit, connect_timeout=10,
+                client_flag=client_flag)
+    if db.socket:
+        args["unix_socket"] = db.socket
+    else:
+        args.update(host=db.host, port=db.port)
+    where = db.socket or f"{db.host}:{db.port}"
+    try:
+        conn = pymysql.connect(**args)
+    except pymysql.err.OperationalError as e:
+        code = e.args[0] if e.args else "?"
+        raise DatabaseError(
+            f"cannot connect to MariaDB at {where} as {db.user!r}"
+            f"{f' (database {database})' if database else ''}: [{code}] {e.args[-1]}") from None
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION wait_timeout = 86400, net_read_timeout = 3600, "
+                    "net_write_timeout = 3600")
+    return conn
+
+
+def metrics(settings: Settings, **kw) -> pymysql.Connection:
+    return connect(settings, settings.db.metrics_db, **kw)
+
+
+@contextmanager
+def transaction(conn: pymysql.Connection) -> Iterator[pymysql.cursors.Cursor]:
+    """BEGIN … COMMIT, rolling back on any exception (including KeyboardInterrupt)."""
+    conn.begin()
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    except BaseException:
+        try:
+            conn.rollback()
+        except pymysql.err.Error:
+            pass
+        raise
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def tsv_field(value) -> str:
+    """One field in LOAD DATA's default escaping (NULL is \\N)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_TSV_ESCAPES)
+    return str(value)
+
+
+def load_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence],
+              *, tmp_dir: str | None = None) -> tuple[int, int]:
+    """Bulk-load rows with LOAD DATA LOCAL INFILE; returns (rows loaded, values adjusted).
+
+    Runs inside the caller's transaction.  Oversized or unrepresentable values
+    are truncated or replaced by the server (non-strict for this statement)
+    rather than aborting the whole file; the second number counts them.
+    """
+    fd, path = tempfile.mkstemp(prefix=f"hzflow-{table}-", suffix=".tsv", dir=tmp_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.writelines("\t".join(map(tsv_field, row)) + "\n" for row in rows)
+        return load_file(cur, table, columns, path)
+    finally:
+        os.unlink(path)
+
+
+def load_file(cur, table: str, columns: Sequence[str], path: str, *,
+              ignore_duplicates: bool = False) -> tuple[int, int]:
+    """LOAD DATA LOCAL INFILE of an already written TSV file (default escaping, utf8mb4).
+
+    With ignore_duplicates, rows that collide with a unique key are skipped
+    (INSERT IGNORE semantics) and do not count as adjusted values.
+    """
+    cols = ", ".join(quote_ident(c) for c in columns)
+    cur.execute("SET @hzflow_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
+    try:
+        ignore = "IGNORE " if ignore_duplicates else ""
+        cur.execute(f"LOAD DATA LOCAL INFILE %s {ignore}INTO TABLE {quote_ident(table)} "
+                    f"CHARACTER SET utf8mb4 ({cols})", (path,))
+        loaded = cur.rowcount
+        cur.execute("SHOW WARNINGS")
+        adjusted = sum(1 for level, code, _ in cur.fetchall() if code != 1062)
+        return loaded, adjusted
+    finally:
+        cur.execute("SET SESSION sql_mode = @hzflow_sql_mode")

@@ -1,0 +1,121 @@
+"""import-auth: one CMS auth log into `userlogin`, atomically.
+
+Only `login` and `simulation` events are kept (nothing downstream reads the
+others), the hub's monitoring accounts are dropped, and exclude_list IPs
+too.  Rows load with INSERT IGNORE semantics: an event already present (the
+table's unique key, case-insensitive) is not added twice.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import db as dbmod
+from . import logparse as lp
+from .provenance import Claimed, claim
+
+USERLOGIN_COLUMNS = ("datetime", "uidNumber", "user", "ip", "action")
+KEPT_ACTIONS = ("login", "simulation")
+MONITORING_USERS = ("hubstatus", "hubadmin")
+
+
+def _event(line: str):
+    """(datetime, uid, user, ip, action) of an auth-log line in any of its layouts, or None."""
+    m = lp.AUTH_CURRENT.match(line)
+    if m:
+        day, clock, uid, user, ip, action = m.groups()
+        return f"{day} {clock}", int(uid), user.strip().lstrip("[").rstrip("]"), ip.strip(), action
+    m = lp.AUTH_LARAVEL.match(line)
+    if m:
+        day, clock, uid, user, ip, action = m.groups()
+        return (f"{day} {clock}", int(uid) if uid.isdigit() else 0,
+                (user or "").strip().lstrip("[").rstrip("]"), ip.strip(), action)
+    m = lp.AUTH_OLD.match(line)
+    if m:
+        day, clock, user, ip, action = m.groups()
+        return f"{day} {clock}", 0, user.strip(), ip.strip(), action.strip()
+    return None
+
+
+@dataclass
+class AuthScan:
+    lines: int = 0
+    kept: int = 0
+    malformed: int = 0
+    malformed_samples: list[str] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def scan(lines, ip_filters: list[str], write, result: AuthScan, sample_limit: int = 5) -> None:
+    tsv = dbmod.tsv_field
+    for raw in lines:
+        result.lines += 1
+        line = raw.rstrip("\r\n")
+        event = _event(line)
+        if event is None:
+            result.malformed += 1
+            if len(result.malformed_samples) < sample_limit:
+                result.malformed_samples.append(line[:300])
+            continue
+        when, uid, user, ip, action = event
+        user = user or "-"
+        if action not in KEPT_ACTIONS:
+            result.skipped["action"] += 1
+        elif user in MONITORING_USERS or lp.contains_any(ip, ip_filters):
+            result.skipped["excluded"] += 1
+        else:
+            result.kept += 1
+            write(f"{when}\t{uid}\t{tsv(user)}\t{tsv(ip)}\t{tsv(action)}\n")
+
+
+def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
+    started = time.monotonic()
+    path = Path(path)
+    conn = dbmod.metrics(settings)
+    fd, tmp_path = tempfile.mkstemp(prefix="hzflow-userlogin-", suffix=".tsv")
+    os.close(fd)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
+            ip_filters = [r[0].lower() for r in cur.fetchall()]
+        result = AuthScan()
+        try:
+            with lp.open_text(path) as lines, open(tmp_path, "w", encoding="utf-8") as out:
+                scan(lines, ip_filters, out.write, result, settings.malformed_samples)
+        except lp.READ_ERRORS as e:
+            raise lp.UnreadableLog(f"{path}: cannot read the log to the end "
+                                   f"(after {result.lines} lines): {e}") from None
+        report = {"file": str(path), "table": "userlogin", "lines": result.lines,
+                  "kept": result.kept, "malformed": result.malformed,
+                  "malformed_samples": result.malformed_samples, "skipped": dict(result.skipped)}
+        if dry_run:
+            report["status"] = "dry-run"
+        else:
+            report.update(_load(conn, path, tmp_path))
+    finally:
+        os.unlink(tmp_path)
+        conn.close()
+    report["seconds"] = round(time.monotonic() - started, 3)
+    return report
+
+
+def _load(conn, path: Path, tsv_path: str) -> dict:
+    try:
+        with dbmod.transaction(conn) as cur:
+            source = claim(cur, path, "userlogin")
+            cur.execute("SELECT COALESCE(MAX(id), 0) FROM userlogin")
+            before = cur.fetchone()[0]
+            loaded, adjusted = dbmod.load_file(cur, "userlogin", USERLOGIN_COLUMNS, tsv_path,
+                                               ignore_duplicates=True)
+            cur.execute("SELECT MIN(id), MAX(id) FROM userlogin WHERE id > %s", (before,))
+            pk_start, pk_end = cur.fetchone()
+            source.finish(cur, pk_start, pk_end, loaded, {})
+    except Claimed:
+        return {"status": "already imported"}
+    return {"status": "imported", "rows": loaded, "values_adjusted": adjusted,
+            "pk_range": [pk_start, pk_end]}

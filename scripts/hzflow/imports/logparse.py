@@ -1,0 +1,148 @@
+"""Line layouts of the Apache access log and the CMS auth log, and the
+URL/user-agent rules that decide which access-log lines count as usage.
+
+The patterns keep the legacy importer's exact matching (greedy quoted
+request, the eight trailing CMS fields) so that every line is split the way
+HUBzero always split it; `tests/unit/test_logparse.py` pins each rule.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zlib
+from pathlib import Path
+
+# --------------------------------------------------------------- access log
+# Current layout, 23 fields:
+#   date time zone pid ident "request" status bytes ip "referrer" "agent"
+#   ssl-protocol ssl-flag bytes-out uid joomla-session site-cookie auth-type
+#   component view task action item
+_CMS_FIELD = r"([^_].*)"
+ACCESS_CURRENT = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})\s+(\d+:\d{2}:\d{2})\s+([\w\-\d]+)\s+(\d+)\s+(\S+)\s+"
+    r'"(.+)"\s+([\-\d]+)\s+(\d+)\s+([\w\-\.\d]+)\s+"(.*)"\s+"(.*)"\s+'
+    r"([\w\-\.\d]+)\s+([\w\-\d]+)\s+([\w\-\d]+)\s+([\-\d]+)\s+"
+    + r"\s+".join([_CMS_FIELD] * 8) + r"\s*$")
+# Old layout, 14 fields: date time zone ident "request" status bytes ip
+#   "referrer" "agent" ssl-protocol ssl-flag bytes-out cookie
+ACCESS_OLD = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})\s+(\d+:\d{2}:\d{2})\s+([\w\-\d]+)\s+(\S+)\s+"
+    r'"(.+)"\s+([\-\d]+)\s+(\d+)\s+([\w\-\.\d]+)\s+"(.*)"\s+"(.*)"\s+'
+    r"([\w\-\.\d]+)\s+([\w\-\d]+)\s+([\w\-\d]+)\s+(.*)$")
+
+# ------------------------------------------------------------------ auth log
+AUTH_CURRENT = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})\s+(\d+)\s+(\[.+\])\s+([\.\d]+)\s+(\w+)\s*$")
+AUTH_OLD = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})\s+(.+)\s+([\.\d]+)\s+(\w+)\s*$")
+AUTH_LARAVEL = re.compile(
+    r"^\[(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})\]\s+production\.INFO:\s+"
+    r"(\S+)(?:\s+(\[[^\]]*\]))?\s+([\.\d]+)\s+(\w+)(?:\s+\[\]\s+\[\])?\s*$")
+
+# ------------------------------------------------------------ URL rules
+SLASHES = re.compile(r"/+")
+_STATIC_SUFFIX = re.compile(
+    r"\.(css|js|gif|jpeg|jpg|png|ps|ico|svg|otf|ttf|woff|eot)(\?.*=.*(\&.*=.*)*)*$", re.I)
+# Paths that are never usage (CMS internals, admin, APIs, mail archives, probes).
+_NOT_USAGE_PREFIX = re.compile(
+    r"^(?:(/app)*/templates/|/administrator/|/webdav/|/api/|/cron/tick(?:[/?]|$)"
+    r"|/pipermail/|/robots\.txt(?:[?#]|$))", re.I)
+_SVN = re.compile(r"/projects/.+?/svn/\!svn/", re.I)
+RESOURCES = re.compile(r"^/resources/", re.I)
+# Crawler walks recognisable by path when the request carries no referrer.
+_NO_REFERRER_CRAWL = re.compile(
+    r"^(?:/login/?\?return=|/resources/browse/?\?|/citations/browse(?:[/?]|$)"
+    r"|/members/browse(?:[/?]|$)|/register(?:[/?]|$))", re.I)
+_EVENTS_YEAR = re.compile(r"^/events/(\d{4})(?:[/?]|$)", re.I)
+EVENTS_LOOKBACK_YEARS = 3
+# Internet Explorer 7-11 ended in 2022; since then only bots send it.
+_OLD_MSIE = re.compile(r"MSIE [789]\.0|MSIE 1[01]\.0|Trident/[4-7]\.0", re.I)
+OLD_MSIE_FROM = "2022-01-01"
+_DOWNLOAD = re.compile(
+    r"^/resources/(?:.*/download/|.*\.(txt|png|pdf|ppt|pptx|swf|docx|jpg|doc|zip|mp3|mbtiles"
+    r"|xml|xlsx|webm|mp4|xls|r|csv|nc4|template|tgz|mov|ipynb|py|rar|grd|tif|nc|har)([?#]|$))",
+    re.I)
+
+# identify-bots: agent substrings that mark an automated client ...
+BOT_AGENT_WORDS = (
+    "owler", "serpstatbot", "turnitin", "facebookexternalhit", "googleother", "feedfetcher",
+    "msnbot", "gsa-crawler", "googlebot", "yandex", "spider", "bot", "search", "crawl",
+    "archive", "harvest", "slurp", "feed", "nutch", "robot", "fetch", "findlinks", "scrapy",
+    "prtg", "pycurl", "yeti", "python-requests", "python-urllib", "curl", "wget", "go-http",
+    "node-fetch", "libwww")
+# ... and the LIKE patterns of agents that look automated but are not.
+BOT_AGENT_EXCEPTIONS = ("%searchtool%", "% feed/%")
+
+
+def is_static_or_internal(url: str) -> bool:
+    return bool(_STATIC_SUFFIX.search(url) or _NOT_USAGE_PREFIX.match(url) or _SVN.search(url))
+
+
+def is_download(url: str) -> bool:
+    return bool(_DOWNLOAD.match(url))
+
+
+def no_referrer(referrer: str) -> bool:
+    return not referrer or referrer == "-"
+
+
+def is_crawl_without_referrer(url: str, referrer: str) -> bool:
+    return no_referrer(referrer) and bool(_NO_REFERRER_CRAWL.match(url))
+
+
+def is_old_events_walk(url: str, day: str, referrer: str) -> bool:
+    """An empty-referrer hit on /events/<year> at least three years before the log line's year."""
+    if not no_referrer(referrer):
+        return False
+    m = _EVENTS_YEAR.match(url)
+    return bool(m) and int(m.group(1)) <= int(day[:4]) - EVENTS_LOOKBACK_YEARS
+
+
+def is_old_msie(agent: str, day: str) -> bool:
+    return day >= OLD_MSIE_FROM and agent not in ("", "-") and bool(_OLD_MSIE.search(agent))
+
+
+def looks_automated(agent: str) -> bool:
+    lower = agent.lower()
+    return any(word in lower for word in BOT_AGENT_WORDS)
+
+
+def split_request(request: str) -> tuple[str, str]:
+    """(method, url) of a request line; a bare path counts as a GET of it."""
+    parts = request.strip().split(None, 2)
+    method = parts[0] if parts else ""
+    url = parts[1] if len(parts) > 1 else ""
+    if not url:
+        url, method = method, "GET"
+    return method, SLASHES.sub("/", url)
+
+
+def contains_any(value: str, needles: list[str]) -> bool:
+    """exclude_list semantics: a case-insensitive substring match (needles already lower-case)."""
+    if not value:
+        return False
+    lower = value.lower()
+    return any(n in lower for n in needles)
+
+
+# --------------------------------------------------------------- input files
+class UnreadableLog(Exception):
+    """A source file that cannot be read to the end (truncated or corrupt gzip, I/O error)."""
+
+
+def open_text(path: Path):
+    """Text lines of a plain or gzip log; undecodable bytes become U+FFFD."""
+    raw = open(path, "rb")
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw)
+    else:
+        raw.seek(0)
+        stream = raw
+    return io.TextIOWrapper(io.BufferedReader(stream, 1 << 20) if stream is not raw else raw,
+                            encoding="utf-8", errors="replace", newline=None)
+
+
+READ_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile)
