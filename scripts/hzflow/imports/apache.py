@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import db as dbmod
 from . import logparse as lp
 from .bots import record_bot_agents
-from .provenance import claim, Claimed
+from .provenance import Claimed, claim, is_imported
 
 WEB_COLUMNS = ("datetime", "content", "ip", "uidNumber", "apache_pid", "referrer", "useragent",
                "joomla_sessionid", "site_cookie", "auth_type", "component_name", "view_name",
@@ -164,6 +164,9 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     os.close(fd)
     try:
         with conn.cursor() as cur:
+            if is_imported(cur, path, "web"):
+                return {"file": str(path), "table": "web", "status": "already imported",
+                        "seconds": round(time.monotonic() - started, 3)}
             filters = Filters.load(cur)
         result = scan_file(path, filters, None if dry_run else tmp_path, settings.malformed_samples)
         report = {"file": str(path), "table": "web", **result.summary()}

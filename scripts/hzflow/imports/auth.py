@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import db as dbmod
 from . import logparse as lp
-from .provenance import Claimed, claim
+from .provenance import Claimed, claim, is_imported
 
 USERLOGIN_COLUMNS = ("datetime", "uidNumber", "user", "ip", "action")
 KEPT_ACTIONS = ("login", "simulation")
@@ -81,6 +81,9 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     os.close(fd)
     try:
         with conn.cursor() as cur:
+            if is_imported(cur, path, "userlogin"):
+                return {"file": str(path), "table": "userlogin", "status": "already imported",
+                        "seconds": round(time.monotonic() - started, 3)}
             cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
             ip_filters = [r[0].lower() for r in cur.fetchall()]
         result = AuthScan()

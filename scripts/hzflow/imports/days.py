@@ -14,30 +14,16 @@ import gzip
 import os
 import shutil
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 from .. import db as dbmod
 from .. import markers
+from ..layout import next_month
 from ..sources import Source, discover_all, is_archived
 from . import apache, auth
 from .provenance import is_imported
 
 IMPORTERS = {"access": (apache.import_file, "web"), "auth": (auth.import_file, "userlogin")}
-
-
-def month_days(month: str) -> list[str]:
-    first = date.fromisoformat(f"{month}-01")
-    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return [(first + timedelta(days=i)).isoformat() for i in range((following - first).days)]
-
-
-def day_marker(settings, day: str) -> Path:
-    return settings.site_state / "imported" / "day" / f"{day}.json"
-
-
-def month_marker(settings, stage: str, month: str) -> Path:
-    return settings.site_state / stage / f"{month}.json"
 
 
 def import_day(settings, day: str, *, marker: Path | None = None, dry_run: bool = False,
@@ -62,6 +48,8 @@ def import_day(settings, day: str, *, marker: Path | None = None, dry_run: bool 
 
 
 def _one_line(kind: str, r: dict) -> str:
+    if "lines" not in r:
+        return f"{kind}: {Path(r['file']).name}: {r['status']} ({r['seconds']} s)"
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.get("skipped", {}).items())) or "none"
     rows = f"{r['rows']} rows" if "rows" in r else ""
     return (f"{kind}: {Path(r['file']).name}: {r['status']}; {r['lines']} lines, kept {r['kept']}"
@@ -82,7 +70,7 @@ def import_month(settings, month: str, *, marker: Path | None = None, dry_run: b
                     table = IMPORTERS[kind][1]
                     if not is_imported(cur, src.path, table):
                         missing.append(str(src.path))
-            start, end = f"{month}-01", _next_month(month) + "-01"
+            start, end = f"{month}-01", next_month(month) + "-01"
             for table in totals:
                 cur.execute(f"SELECT COUNT(*) FROM {table} WHERE datetime >= %s AND datetime < %s",
                             (start, end))
@@ -99,11 +87,6 @@ def import_month(settings, month: str, *, marker: Path | None = None, dry_run: b
     if marker and not dry_run:
         markers.write(marker, record)
     return record
-
-
-def _next_month(month: str) -> str:
-    y, m = map(int, month.split("-"))
-    return f"{y + m // 12}-{m % 12 + 1:02d}"
 
 
 def _gzip_to(src: Path, dst: Path) -> None:

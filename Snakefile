@@ -1,0 +1,19 @@
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# `hzflow cron` and `hzflow plan` pass the operator's file with --configfile;
+# the commented defaults are only read when snakemake is run by hand without one.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/import.smk"
+
+
+rule all:
+    input:
+        all_targets(),

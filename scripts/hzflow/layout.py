@@ -1,0 +1,65 @@
+"""Where markers live and which months a run covers (shared by the CLI and the Snakefile)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+STAGES = ("imported", "archived")
+
+
+def marker(settings, stage: str, month: str) -> Path:
+    """state/<site>/<stage>/YYYY-MM.json"""
+    return settings.site_state / stage / f"{month}.json"
+
+
+def day_marker(settings, day: str) -> Path:
+    """state/<site>/imported/day/YYYY-MM-DD.json"""
+    return settings.site_state / "imported" / "day" / f"{day}.json"
+
+
+def new_sources_note(settings, day: str, key: str) -> Path:
+    """Written when an imported day gains logs it did not have; makes the day re-import.
+
+    `key` names the set of new files, so a later arrival gets a note of its own.
+    """
+    return settings.site_state / "imported" / "day" / f"{day}.new-{key}.json"
+
+
+def new_sources_key(names) -> str:
+    import hashlib
+    return hashlib.sha1("\n".join(sorted(names)).encode()).hexdigest()[:10]
+
+
+def month_of(day: str) -> str:
+    return day[:7]
+
+
+def next_month(month: str) -> str:
+    y, m = map(int, month.split("-"))
+    return f"{y + m // 12}-{m % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    months, m = [], first
+    while m <= last:
+        months.append(m)
+        m = next_month(m)
+    return months
+
+
+def month_days(month: str) -> list[str]:
+    first = date.fromisoformat(f"{month}-01")
+    following = date.fromisoformat(f"{next_month(month)}-01")
+    return [(first + timedelta(days=i)).isoformat() for i in range((following - first).days)]
+
+
+def current_month(today: date | None = None) -> str:
+    return (today or date.today()).strftime("%Y-%m")
+
+
+def target_months(settings, days_with_logs, today: date | None = None) -> list[str]:
+    """Every month from start_month (default: the earliest log) through the current one."""
+    first = settings.start_month or (min(days_with_logs)[:7] if days_with_logs else None)
+    last = current_month(today)
+    return months_between(first or last, last)
