@@ -181,7 +181,12 @@ def main(argv=None) -> int:
     from .db import DatabaseError
     from .imports.logparse import UnreadableLog
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if args.command not in ("cron", "plan"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.snakemake_args = [*args.snakemake_args, *unknown]
     try:
         settings = cfgmod.load(args.config)
         return args.func(settings, args) or 0

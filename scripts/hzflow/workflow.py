@@ -24,7 +24,7 @@ PROFILE = REPO_ROOT / "profiles" / "default"
 def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
             "--directory", str(settings.work_dir), "--configfile", str(settings.path),
-            "--profile", str(PROFILE), *extra]
+            "--workflow-profile", str(PROFILE), *extra]
 
 
 def _has_snakemake_lock(work_dir: Path) -> bool:
@@ -106,10 +106,28 @@ def plan(settings: Settings, extra: list[str], say=print) -> int:
         say("nothing to do: every day and month is up to date")
         return 0
     say(f"{len(jobs)} job(s) would run:")
+    for line in plan_lines(jobs):
+        say("  " + line)
+    return 0
+
+
+def plan_lines(jobs: list[dict], spell_out: int = 6) -> list[str]:
+    """One line per job, or per rule and reason when many jobs share them (a backlog)."""
+    groups: dict[tuple[str, str], list[str]] = {}
     for job in jobs:
         unit = ", ".join(v.split("=", 1)[-1] for v in job.get("wildcards", "").split(", ") if v)
-        say(f"  {job['rule']:<18} {unit:<12} {short_reason(job.get('reason', ''))}")
-    return 0
+        reason = short_reason(job.get("reason", ""))
+        if reason.startswith("not built yet"):
+            reason = "not built yet"
+        groups.setdefault((job["rule"], reason), []).append(unit)
+    lines = []
+    for (rule, reason), units in groups.items():
+        units.sort()
+        if len(units) <= spell_out:
+            lines += [f"{rule:<18} {u:<12} {reason}" for u in units]
+        else:
+            lines.append(f"{rule:<18} {len(units)} of them, {units[0]} .. {units[-1]}: {reason}")
+    return lines
 
 
 def note_new_sources(settings: Settings, day: str, note: Path) -> None:

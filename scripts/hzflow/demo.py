@@ -1,0 +1,199 @@
+"""The demo: a small synthetic hub run through the pipeline with `hzflow cron`, offline.
+
+    ./dev/demo.sh            (or: python -m hzflow.demo [--out DIR] [--keep])
+
+It starts a private MariaDB server, creates a hub database (users, profiles,
+resources, tools, tool sessions), writes the last three months of access and
+auth logs in the places a real hub keeps them, runs init, doctor and cron,
+then prints what was built.  Everything lands in ./demo-out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from . import layout, sandbox, synth
+
+HUB_TABLES = """
+CREATE TABLE jos_users (id int PRIMARY KEY, name varchar(255), username varchar(150),
+  email varchar(100), block tinyint DEFAULT 0, registerDate datetime);
+CREATE TABLE jos_user_profiles (id int unsigned AUTO_INCREMENT PRIMARY KEY, user_id int,
+  profile_key varchar(100), profile_value text, ordering int DEFAULT 0, access int DEFAULT 0);
+CREATE TABLE jos_xprofiles (uidNumber int PRIMARY KEY, name varchar(255), username varchar(150),
+  email varchar(100), registerDate datetime, orgtype varchar(255), organization varchar(255),
+  countryresident char(2), countryorigin char(2));
+CREATE TABLE jos_resources (id int PRIMARY KEY, title varchar(250), type int, published int,
+  alias varchar(100), created datetime);
+CREATE TABLE jos_tool_version (id int PRIMARY KEY, toolname varchar(64), instance varchar(31),
+  title varchar(127), version varchar(15), state int, released datetime);
+CREATE TABLE sessionlog (sessnum bigint unsigned PRIMARY KEY, username varchar(32),
+  remoteip varchar(40), start datetime, appname varchar(80), walltime double, cputime double,
+  status smallint);
+"""
+
+
+def build_hub(server: sandbox.Server, hub_db: str, rng: random.Random, first_day: date) -> None:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{hub_db}`")
+        cur.execute(f"CREATE DATABASE `{hub_db}` DEFAULT CHARACTER SET utf8mb4")
+        cur.execute(f"USE `{hub_db}`")
+        for stmt in filter(str.strip, HUB_TABLES.split(";")):
+            cur.execute(stmt)
+        orgs = ("universityundergraduate", "universitygraduate", "universityfaculty", "industry",
+                "government", "k12student")
+        countries = ("US", "US", "US", "IN", "DE", "BR", "JP", "NG")
+        users = [(1000 + i, f"Demo User {i}", f"user{1000 + i}", f"user{1000 + i}@example.org",
+                  datetime(2024, 1, 1) + timedelta(days=rng.randint(0, 600))) for i in range(1, 41)]
+        cur.executemany("INSERT INTO jos_users (id, name, username, email, registerDate) "
+                        "VALUES (%s, %s, %s, %s, %s)", users)
+        cur.executemany("INSERT INTO jos_xprofiles VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        [(u[0], u[1], u[2], u[3], u[4], rng.choice(orgs), "Example University",
+                          rng.choice(countries), rng.choice(countries)) for u in users])
+        cur.executemany("INSERT INTO jos_user_profiles (user_id, profile_key, profile_value) "
+                        "VALUES (%s, 'orgtype', %s)", [(u[0], rng.choice(orgs)) for u in users])
+        cur.executemany("INSERT INTO jos_resources VALUES (%s, %s, %s, 1, %s, '2024-01-01')",
+                        [(r, f"Resource {r}", 7 if r <= 5 else 3, f"res{r}") for r in range(1, 61)])
+        cur.executemany("INSERT INTO jos_tool_version VALUES (%s, %s, %s, %s, '1.0', 1, '2024-01-01')",
+                        [(i + 1, t, f"{t}_r1", t.title()) for i, t in enumerate(synth.TOOLS)])
+        sessions = []
+        day = first_day
+        while day < date.today():
+            for _ in range(rng.randint(2, 8)):
+                start = datetime(day.year, day.month, day.day, rng.randint(8, 20), rng.randint(0, 59))
+                sessions.append((len(sessions) + 1, f"user{rng.randint(1001, 1040)}",
+                                 synth.doc_ip(rng), start, rng.choice(synth.TOOLS),
+                                 rng.uniform(60, 7200), rng.uniform(1, 600), 0))
+            day += timedelta(days=1)
+        cur.executemany("INSERT INTO sessionlog VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", sessions)
+    conn.close()
+
+
+def write_logs(root: Path, site: str, rng: random.Random, first_day: date, per_day: int) -> int:
+    """Daily logs as logrotate leaves them: older days gzipped, some in daily/YYYY/ or holding."""
+    apache, hub = root / "apache" / "daily", root / "hubzero" / "daily"
+    day, n = first_day, 0
+    while day < date.today():
+        stamp = f"{day:%Y%m%d}"
+        place = apache
+        if day.day == 1:
+            place = apache / f"{day:%Y}"
+        elif day.day == 15:
+            place = root / "apache" / "daily.holding"
+        place.mkdir(parents=True, exist_ok=True)
+        hub.mkdir(parents=True, exist_ok=True)
+        access = "\n".join(synth.access_day(day, per_day, rng)) + "\n"
+        auth = "\n".join(synth.auth_day(day, per_day // 10, rng)) + "\n"
+        compress = (date.today() - day).days > 7
+        for path, text in ((place / f"{site}-access.log-{stamp}", access),
+                           (hub / f"cmsauth.log-{stamp}", auth)):
+            if compress:
+                with gzip.open(f"{path}.gz", "wt") as out:
+                    out.write(text)
+            else:
+                path.write_text(text)
+        n += per_day
+        day += timedelta(days=1)
+    return n
+
+
+def hzflow(config: Path, *args, check=True, log: Path | None = None) -> int:
+    cmd = [sys.executable, "-m", "hzflow.cli", "--config", str(config), *args]
+    print(f"\n$ hzflow {' '.join(args)}" + (f"     (output in {log})" if log else ""), flush=True)
+    if log:
+        with open(log, "w") as out:
+            rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode
+        tail = [l for l in log.read_text().splitlines() if "steps (" in l or "Nothing to be done" in l]
+        print(tail[-1].strip() if tail else log.read_text()[-2000:])
+    else:
+        rc = subprocess.run(cmd).returncode
+    if check and rc:
+        raise SystemExit(f"demo: `hzflow {' '.join(args)}` failed with exit status {rc}")
+    return rc
+
+
+def summary(server: sandbox.Server, metrics_db: str) -> None:
+    conn = server.connect(metrics_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), SUM(dnload), "
+                    "COUNT(DISTINCT ip) FROM web GROUP BY m ORDER BY m")
+        web = {m: (n, d, ips) for m, n, d, ips in cur.fetchall()}
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), COUNT(DISTINCT user) "
+                    "FROM userlogin GROUP BY m ORDER BY m")
+        logins = {m: (n, u) for m, n, u in cur.fetchall()}
+        cur.execute("SELECT COUNT(*), SUM(row_count) FROM imported_sources")
+        files, rows = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM bot_useragents")
+        bots = cur.fetchone()[0]
+    conn.close()
+    print("\nWhat the pipeline built (metrics database %s):" % metrics_db)
+    print(f"  {'month':<8} {'web rows':>9} {'downloads':>9} {'visitor IPs':>11} {'logins':>7} {'users':>6}")
+    for m in sorted(set(web) | set(logins)):
+        n, d, ips = web.get(m, (0, 0, 0))
+        ln, lu = logins.get(m, (0, 0))
+        print(f"  {m:<8} {n:>9} {int(d or 0):>9} {ips:>11} {ln:>7} {lu:>6}")
+    print(f"  {files} log files recorded in imported_sources ({int(rows or 0)} rows); "
+          f"{bots} crawler user agents known")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("demo-out"), help="where everything goes")
+    ap.add_argument("--lines-per-day", type=int, default=400)
+    ap.add_argument("--keep", action="store_true", help="leave the MariaDB server running")
+    a = ap.parse_args(argv)
+    out = a.out.resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    rng = random.Random(20250701)
+    today = date.today()
+    first_day = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    first_day = (first_day - timedelta(days=1)).replace(day=1)  # two full months before this one
+    server = sandbox.existing_server_from_env() or sandbox.start(out)
+    try:
+        site, hub_db, metrics_db = "demohub", "demohub", "demohub_metrics"
+        print(f"demo: private MariaDB at {server.socket or server.port}; building a synthetic hub")
+        build_hub(server, hub_db, rng, first_day)
+        n = write_logs(out / "logs", site, rng, first_day, a.lines_per_day)
+        print(f"demo: wrote {n} access-log lines for {first_day} .. {today - timedelta(days=1)} "
+              f"under {out / 'logs'}")
+        config = out / "config.yaml"
+        logs = out / "logs"
+        config.write_text(yaml.safe_dump({
+            "site": site, "hub_dir": str(out / "hub"), "start_month": f"{first_day:%Y-%m}",
+            "db": server.db_config(hub_db=hub_db, metrics_db=metrics_db, prefix="jos_"),
+            "paths": {"apache_daily": str(logs / "apache" / "daily"),
+                      "apache_imported": str(logs / "apache" / "imported"),
+                      "hub_daily": str(logs / "hubzero" / "daily"),
+                      "hub_imported": str(logs / "hubzero" / "imported"),
+                      "work_dir": str(out / "work"), "state_dir": str(out / "work" / "state")},
+        }, sort_keys=False))
+        config.chmod(0o600)
+        hzflow(config, "init")
+        hzflow(config, "doctor", check=False)
+        hzflow(config, "plan")
+        hzflow(config, "cron", log=out / "cron.log")
+        hzflow(config, "status")
+        hzflow(config, "plan")
+        summary(server, metrics_db)
+        print(f"\ndemo: markers in {out / 'work' / 'state' / site}, logs of each job in "
+              f"{out / 'work' / 'logs' / site}; config {config}")
+    finally:
+        if a.keep and server.process:
+            print(f"demo: MariaDB left running (socket {server.socket}, pid {server.process.pid})")
+        else:
+            sandbox.stop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
