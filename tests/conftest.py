@@ -1,0 +1,99 @@
+"""Shared fixtures: one private MariaDB server per test session, a fresh hub per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hzflow import config as hzconfig
+from hzflow import sandbox, schema
+
+REPO = Path(__file__).resolve().parents[1]
+PARITY = REPO.parent / "shared" / "parity"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with sandbox.private_server(tmp_path_factory.mktemp("mariadb")) as s:
+        yield s
+
+
+class Hub:
+    """A test hub: config file, log directories and its own metrics database."""
+
+    def __init__(self, server: sandbox.Server, root: Path, site: str = "testhub"):
+        n = next(_counter)
+        self.server, self.root, self.site = server, root, site
+        self.metrics_db = f"t{os.getpid()}_{n}_metrics"
+        self.hub_db = f"t{os.getpid()}_{n}_hub"
+        self.apache = root / "apache" / "daily"
+        self.hub_logs = root / "hubzero" / "daily"
+        self.work = root / "work"
+        self.config_path = root / "config.yaml"
+        self.write_config()
+
+    def write_config(self, **overrides):
+        data = {"site": self.site, "hub_dir": str(self.root / "hub"),
+                "db": self.server.db_config(hub_db=self.hub_db, metrics_db=self.metrics_db),
+                "paths": {"apache_daily": str(self.apache),
+                          "apache_imported": str(self.root / "apache" / "imported"),
+                          "hub_daily": str(self.hub_logs),
+                          "hub_imported": str(self.root / "hubzero" / "imported"),
+                          "work_dir": str(self.work), "state_dir": str(self.work / "state")}}
+        data.update(overrides)
+        self.config_path.write_text(yaml.safe_dump(data))
+        self.config_path.chmod(0o600)
+
+    @property
+    def settings(self) -> hzconfig.Settings:
+        return hzconfig.load(self.config_path)
+
+    def init(self):
+        schema.init(self.settings, say=lambda _: None)
+        return self
+
+    def hzflow(self, *args, check=True, **kw) -> subprocess.CompletedProcess:
+        r = subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(self.config_path),
+                            *map(str, args)], capture_output=True, text=True, **kw)
+        if check and r.returncode:
+            raise AssertionError(f"hzflow {' '.join(map(str, args))} exited {r.returncode}:\n"
+                                 f"{r.stdout}\n{r.stderr}")
+        return r
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        conn = self.server.connect(self.metrics_db)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
+    def dump(self, table: str, columns: str = "*", order: str = "id") -> list[tuple]:
+        return self.query(f"SELECT {columns} FROM `{table}` ORDER BY {order}")
+
+
+@pytest.fixture
+def hub(server, tmp_path) -> Hub:
+    h = Hub(server, tmp_path)
+    yield h
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{h.metrics_db}`")
+        cur.execute(f"DROP DATABASE IF EXISTS `{h.hub_db}`")
+    conn.close()
+
+
+@pytest.fixture
+def ready_hub(hub) -> Hub:
+    """A hub whose metrics database is initialised, with an empty exclude list and bot list."""
+    hub.init()
+    hub.query("DELETE FROM bot_useragents")
+    return hub

@@ -1,0 +1,73 @@
+"""Config validation and credential sources."""
+
+import pytest
+import yaml
+
+from hzflow import config as hzconfig
+
+BASE = {"site": "myhub", "db": {"user": "u", "hub_db": "myhub", "metrics_db": "myhub_metrics"}}
+
+
+def write(tmp_path, data, mode=0o600):
+    p = tmp_path / "config.yaml"
+    p.write_text(yaml.safe_dump(data))
+    p.chmod(mode)
+    return p
+
+
+def test_a_valid_config_loads_with_defaults(tmp_path):
+    s = hzconfig.load(write(tmp_path, BASE))
+    assert s.site == "myhub" and s.db.metrics_db == "myhub_metrics" and s.db.prefix == "jos_"
+    assert s.apache_holding.name == "daily.holding" and s.archive_logs is True
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["db"].update(passwrd="x"), "unknown key db.passwrd"),
+    (lambda d: d.update(colour="red"), "unknown key colour"),
+    (lambda d: d.update(start_month="2025-13"), "start_month"),
+    (lambda d: d.update(dns={"timeout": -1}), "dns.timeout"),
+    (lambda d: d.pop("site"), "'site' is a required property"),
+])
+def test_bad_keys_are_named(tmp_path, change, message):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    change(data)
+    with pytest.raises(hzconfig.ConfigError, match=message.replace(".", r"\.")):
+        hzconfig.load(write(tmp_path, data))
+
+
+def test_world_readable_password_file_is_refused(tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text("secret\n")
+    pw.chmod(0o644)
+    data = {**BASE, "db": {**BASE["db"], "password_file": str(pw)}}
+    with pytest.raises(hzconfig.ConfigError, match="readable by group or others"):
+        hzconfig.load(write(tmp_path, data))
+    pw.chmod(0o600)
+    assert hzconfig.load(write(tmp_path, data)).db.password == "secret"
+
+
+def test_credentials_from_a_hub_access_cfg(tmp_path):
+    cfg = tmp_path / "access.cfg"
+    cfg.write_text("<?php\n$db_user = 'hubuser';\n$db_pass = 's3cret';\n$db_host = 'dbhost';\n")
+    cfg.chmod(0o600)
+    s = hzconfig.load(write(tmp_path, {"site": "myhub", "db": {"credentials_file": str(cfg)}}))
+    assert (s.db.user, s.db.password, s.db.host, s.db.metrics_db) == ("hubuser", "s3cret", "dbhost",
+                                                                       "myhub_metrics")
+    assert "s3cret" not in repr(s.db)
+
+
+def test_credentials_from_a_reference_hzmetrics_conf(tmp_path):
+    cfg = tmp_path / "hzmetrics.conf"
+    cfg.write_text("[hub]\nsite = x\n[db]\nhost = h\nuser = v\npassword = p\nhub_db = vhub\n"
+                   "hub_db_prefix = jos_\nmetrics_db = vhub_metrics\n")
+    cfg.chmod(0o600)
+    s = hzconfig.load(write(tmp_path, {"site": "vhub", "db": {"credentials_file": str(cfg)}}))
+    assert (s.db.user, s.db.password, s.db.hub_db, s.db.metrics_db) == ("v", "p", "vhub", "vhub_metrics")
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv(hzconfig.ENV_VAR, raising=False)
+    with pytest.raises(hzconfig.ConfigError, match="no config file"):
+        hzconfig.load(None)
+    with pytest.raises(hzconfig.ConfigError, match="does not exist"):
+        hzconfig.load(tmp_path / "nope.yaml")
