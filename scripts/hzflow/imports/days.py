@@ -107,9 +107,27 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
+KEEP_FILE = ".hzflow-keep"
+
+
+def keep_directory(directory: Path) -> None:
+    """Leave a placeholder so the directory is never empty.
+
+    At the end of a run Snakemake removes the (empty) directories of job inputs
+    that no longer exist; without this, archiving a day's logs would delete the
+    daily directory logrotate writes into.
+    """
+    if directory.is_dir() and not (directory / KEEP_FILE).exists():
+        (directory / KEEP_FILE).write_text(
+            "hzflow: keeps this directory in place after its logs are archived.\n")
+
+
 def archive_month(settings, month: str, *, marker: Path | None = None, dry_run: bool = False,
                   say=print) -> dict:
     """gzip and move into imported/ every log of `month` whose import has committed."""
+    if not dry_run:
+        for directory in (settings.apache_daily, settings.hub_daily):
+            keep_directory(directory)
     by_day = {d: s for d, s in discover_all(settings).items() if d.startswith(month)}
     conn = dbmod.metrics(settings)
     moved, kept = [], []

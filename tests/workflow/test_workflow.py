@@ -1,0 +1,179 @@
+"""Real snakemake runs through `hzflow cron` on a temporary log tree covering three months."""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from hzflow import layout, synth
+
+pytestmark = pytest.mark.workflow
+
+WEB = "datetime, content, ip, useragent, dnload"
+
+
+def months_back(n: int) -> date:
+    d = date.today().replace(day=1)
+    for _ in range(n):
+        d = (d - timedelta(days=1)).replace(day=1)
+    return d
+
+
+def write_day(hub, day: date, seed: int, gz: bool = False, auth: bool = True):
+    rng = random.Random(seed)
+    stamp = f"{day:%Y%m%d}"
+    access = "\n".join(synth.access_day(day, 40, rng)) + "\n"
+    path = hub.apache / f"{hub.site}-access.log-{stamp}"
+    hub.apache.mkdir(parents=True, exist_ok=True)
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(access.encode()))
+    else:
+        path.write_text(access)
+    if auth:
+        hub.hub_logs.mkdir(parents=True, exist_ok=True)
+        (hub.hub_logs / f"cmsauth.log-{stamp}").write_text(
+            "\n".join(synth.auth_day(day, 10, rng)) + "\n")
+    return path
+
+
+@pytest.fixture
+def tree(ready_hub):
+    """Three months of logs ending yesterday: a few days in each month."""
+    first = months_back(2)
+    days = [first + timedelta(days=k) for k in (0, 3, 33, 40)]
+    days += [date.today().replace(day=1) + timedelta(days=k) for k in (0, 1)]
+    days = sorted({d for d in days if d < date.today()})
+    for i, d in enumerate(days):
+        write_day(ready_hub, d, seed=i, gz=i % 2 == 0)
+    ready_hub.write_config(start_month=f"{first:%Y-%m}")
+    ready_hub.days = days
+    return ready_hub
+
+
+def yaml_config(hub):
+    import yaml
+    return yaml.safe_load(hub.config_path.read_text())
+
+
+def marker_times(hub) -> dict[str, int]:
+    state = hub.work / "state" / hub.site
+    return {str(p.relative_to(state)): p.stat().st_mtime_ns for p in state.rglob("*.json")}
+
+
+def db_state(hub):
+    return (hub.dump("web", WEB, "datetime, ip, content"),
+            hub.dump("userlogin", "datetime, user, ip, action", "datetime, user, ip, action"),
+            hub.dump("webhits", "datetime, hits", "datetime, hits"),
+            hub.dump("imported_sources", "filename, target_table, row_count", "filename, target_table"))
+
+
+def test_first_run_builds_everything_and_a_second_run_nothing(tree):
+    tree.hzflow("cron")
+    months = layout.months_between(f"{months_back(2):%Y-%m}", f"{date.today():%Y-%m}")
+    built = marker_times(tree)
+    for m in months:
+        assert f"imported/{m}.json" in built and f"archived/{m}.json" in built
+    for d in tree.days:
+        assert f"imported/day/{d}.json" in built
+    web, logins, hits, sources = db_state(tree)
+    assert len(sources) == 2 * len(tree.days) and web and logins
+    assert not list(tree.apache.rglob("*access*"))          # every log archived
+    assert len(list((tree.root / "apache" / "imported").glob("*.gz"))) == len(tree.days)
+    before = db_state(tree)
+    tree.hzflow("cron")
+    assert marker_times(tree) == built and db_state(tree) == before
+    assert "nothing to do" in tree.hzflow("plan").stdout
+
+
+def test_a_new_day_reruns_only_that_day_and_its_month(tree):
+    tree.hzflow("cron")
+    before = marker_times(tree)
+    new_day = max(tree.days) + timedelta(days=1)
+    if new_day >= date.today():
+        pytest.skip("no room for a new day before today in the current month")
+    write_day(tree, new_day, seed=99)
+    plan = tree.hzflow("plan").stdout
+    assert str(new_day) in plan
+    tree.hzflow("cron")
+    after = marker_times(tree)
+    changed = {k for k in after if before.get(k) != after[k]}
+    month = f"{new_day:%Y-%m}"
+    assert changed == {f"imported/day/{new_day}.json", f"imported/{month}.json", f"archived/{month}.json"}
+    web_days = {r[0].date() for r in tree.dump("web", "datetime")}
+    assert new_day in web_days
+
+
+def test_a_late_auth_log_reimports_its_day(tree):
+    day = tree.days[0]
+    (tree.hub_logs / f"cmsauth.log-{day:%Y%m%d}").unlink()
+    tree.hzflow("cron")
+    assert tree.query("SELECT COUNT(*) FROM userlogin WHERE DATE(datetime) = %s", (day,))[0][0] == 0
+    before = marker_times(tree)
+    (tree.hub_logs / f"cmsauth.log-{day:%Y%m%d}").write_text(
+        synth.auth_line(synth.datetime(day.year, day.month, day.day, 9), 1001, "user1001",
+                        "192.0.2.5", "login") + "\n")
+    tree.hzflow("cron")
+    assert tree.query("SELECT COUNT(*) FROM userlogin WHERE DATE(datetime) = %s", (day,))[0][0] == 1
+    after = marker_times(tree)
+    changed = {k for k in after if before.get(k) != after[k]}
+    month = f"{day:%Y-%m}"
+    assert {f"imported/day/{day}.json", f"imported/{month}.json"} <= changed
+    assert not any(k.startswith("imported/day/") and str(day) not in k for k in changed)
+    tree.hzflow("cron")
+    assert marker_times(tree) == after
+
+
+def test_archiving_by_hand_reruns_nothing(tree):
+    tree.write_config(**{**yaml_config(tree), "import": {"archive": False}})
+    tree.hzflow("cron")
+    assert list(tree.apache.glob("*access*"))
+    before, state = marker_times(tree), db_state(tree)
+    for month in sorted({f"{d:%Y-%m}" for d in tree.days}):
+        tree.hzflow("archive-logs", month)
+    assert not list(tree.apache.glob("*access*"))
+    assert "nothing to do" in tree.hzflow("plan").stdout
+    tree.hzflow("cron")
+    assert marker_times(tree) == before and db_state(tree) == state
+
+
+def test_dry_run_lists_the_work_and_writes_nothing(tree):
+    state = db_state(tree)
+    r = tree.hzflow("cron", "-n")
+    assert "import_day" in r.stdout + r.stderr
+    assert not (tree.work / "state").exists() or marker_times(tree) == {}
+    assert db_state(tree) == state
+    assert list(tree.apache.glob("*access*"))                # nothing archived either
+
+
+def test_forcing_a_month_reimports_without_duplicating_a_row(tree):
+    tree.hzflow("cron")
+    state = db_state(tree)
+    day = tree.days[0]
+    day_marker = layout.day_marker(tree.settings, str(day))
+    before = day_marker.stat().st_mtime_ns
+    tree.hzflow("cron", "-f", day_marker)
+    tree.hzflow("cron", "-f", layout.marker(tree.settings, "imported", f"{day:%Y-%m}"))
+    assert day_marker.stat().st_mtime_ns != before
+    assert db_state(tree) == state
+
+
+def test_a_second_cron_exits_at_once_while_one_runs(tree):
+    tree.work.mkdir(parents=True, exist_ok=True)
+    with open(tree.work / ".hzflow-cron.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = tree.hzflow("cron", timeout=60)
+    assert r.returncode == 0 and "another run holds" in r.stdout
+    assert db_state(tree)[0] == [] and not (tree.work / "state").exists()
+
+
+def test_a_stale_snakemake_lock_is_cleared_under_the_flock(tree):
+    locks = tree.work / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("stale\n")
+    tree.hzflow("cron")
+    assert db_state(tree)[0]
