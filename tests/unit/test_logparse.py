@@ -109,7 +109,8 @@ def test_fields_with_tabs_backslashes_and_bad_bytes_are_escaped_for_load_data(tm
     path = tmp_path / "x.log"
     bad = line(agent="bad BYTE byte").encode().replace(b"BYTE", b"\xff")
     path.write_bytes(line(agent="a\\b\tc").encode() + b"\n" + bad + b"\n")
-    result = apache.scan_file(path, apache.Filters(), str(tmp_path / "out.tsv"), 5)
+    with open(tmp_path / "out.tsv", "w") as rows:
+        result = apache.scan_file(path, apache.Filters(), 5, rows.write)
     out = (tmp_path / "out.tsv").read_text().splitlines()
     assert result.kept == 2
     assert out[0].split("\t")[6] == "a\\\\b\\tc"
@@ -121,7 +122,7 @@ def test_truncated_gzip_is_an_unreadable_log(tmp_path):
     data = gzip.compress(("\n".join([line()] * 2000) + "\n").encode())
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(lp.UnreadableLog, match="cannot read the log to the end"):
-        apache.scan_file(path, apache.Filters(), None, 5)
+        apache.scan_file(path, apache.Filters(), 5)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -150,3 +151,21 @@ def test_auth_keeps_logins_and_simulations_only_and_drops_monitoring_accounts():
 def test_automated_agents_are_recognised():
     assert lp.looks_automated("curl/8.4") and lp.looks_automated("Mozilla/5.0 (compatible; Googlebot/2.1)")
     assert not lp.looks_automated("Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0")
+
+
+def test_the_fast_pattern_splits_every_line_it_accepts_exactly_like_the_full_one():
+    import random
+    from hzflow import synth
+    rng = random.Random(11)
+    lines = synth.access_day(synth.date(2026, 7, 1), 300, rng) + [line(), line(agent='x "quoted" y')]
+    accepted = 0
+    for base in lines:
+        for _ in range(40):
+            i = rng.randrange(len(base))
+            variant = rng.choice([base[:i] + rng.choice(' "_\t-x1.\\\xa0') + base[i:], base[:i] + base[i + 1:]])
+            fast = lp.ACCESS_CURRENT_FAST.match(variant) if variant.count('"') == 6 else None
+            if fast:
+                accepted += 1
+                full = lp.ACCESS_CURRENT.match(variant)
+                assert full and fast.groups() == full.groups(), variant
+    assert accepted > 5000

@@ -30,7 +30,7 @@ def record_bot_agents(cur, agents) -> int:
 def identify_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     from .apache import Filters, scan_file  # apache imports this module for record_bot_agents
 
-    result = scan_file(Path(path), Filters(), None, settings.malformed_samples)
+    result = scan_file(Path(path), Filters(), settings.malformed_samples)
     automated = sorted(a for a in result.agents if lp.looks_automated(a))
     report = {"file": str(path), "lines": result.lines, "malformed": result.malformed,
               "agents": len(result.agents), "automated": len(automated)}

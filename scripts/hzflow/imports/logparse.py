@@ -25,6 +25,17 @@ ACCESS_CURRENT = re.compile(
     r'"(.+)"\s+([\-\d]+)\s+(\d+)\s+([\w\-\.\d]+)\s+"(.*)"\s+"(.*)"\s+'
     r"([\w\-\.\d]+)\s+([\w\-\d]+)\s+([\w\-\d]+)\s+([\-\d]+)\s+"
     + r"\s+".join([_CMS_FIELD] * 8) + r"\s*$")
+# The same layout for the common, unambiguous line: exactly six double quotes
+# (so every quoted field's bounds are forced) and single spaces between the
+# trailing fields (so each greedy CMS field is exactly one token).  Any line
+# it matches, ACCESS_CURRENT matches with identical groups, ~10x faster; any
+# other line goes to ACCESS_CURRENT itself.
+_TOKEN = r"([^_\s]\S*)"
+ACCESS_CURRENT_FAST = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})\s+(\d+:\d{2}:\d{2})\s+([\w\-\d]+)\s+(\d+)\s+([^\s\"]+)\s+"
+    r'"([^"]+)"\s+([\-\d]+)\s+(\d+)\s+([\w\-\.\d]+)\s+"([^"]*)"\s+"([^"]*)"\s+'
+    r"([\w\-\.\d]+)\s+([\w\-\d]+)\s+([\w\-\d]+)\s+([\-\d]+) "
+    + " ".join([_TOKEN] * 8) + r"$")
 # Old layout, 14 fields: date time zone ident "request" status bytes ip
 #   "referrer" "agent" ssl-protocol ssl-flag bytes-out cookie
 ACCESS_OLD = re.compile(
@@ -52,10 +63,10 @@ _NOT_USAGE_PREFIX = re.compile(
 _SVN = re.compile(r"/projects/.+?/svn/\!svn/", re.I)
 RESOURCES = re.compile(r"^/resources/", re.I)
 # Crawler walks recognisable by path when the request carries no referrer.
-_NO_REFERRER_CRAWL = re.compile(
+NO_REFERRER_CRAWL = re.compile(
     r"^(?:/login/?\?return=|/resources/browse/?\?|/citations/browse(?:[/?]|$)"
     r"|/members/browse(?:[/?]|$)|/register(?:[/?]|$))", re.I)
-_EVENTS_YEAR = re.compile(r"^/events/(\d{4})(?:[/?]|$)", re.I)
+EVENTS_YEAR = re.compile(r"^/events/(\d{4})(?:[/?]|$)", re.I)
 EVENTS_LOOKBACK_YEARS = 3
 # Internet Explorer 7-11 ended in 2022; since then only bots send it.
 _OLD_MSIE = re.compile(r"MSIE [789]\.0|MSIE 1[01]\.0|Trident/[4-7]\.0", re.I)
@@ -89,14 +100,14 @@ def no_referrer(referrer: str) -> bool:
 
 
 def is_crawl_without_referrer(url: str, referrer: str) -> bool:
-    return no_referrer(referrer) and bool(_NO_REFERRER_CRAWL.match(url))
+    return no_referrer(referrer) and bool(NO_REFERRER_CRAWL.match(url))
 
 
 def is_old_events_walk(url: str, day: str, referrer: str) -> bool:
     """An empty-referrer hit on /events/<year> at least three years before the log line's year."""
     if not no_referrer(referrer):
         return False
-    m = _EVENTS_YEAR.match(url)
+    m = EVENTS_YEAR.match(url)
     return bool(m) and int(m.group(1)) <= int(day[:4]) - EVENTS_LOOKBACK_YEARS
 
 

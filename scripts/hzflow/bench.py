@@ -1,0 +1,110 @@
+"""Benchmarks that print figures (never a pass/fail on time).
+
+    ./dev/bench.sh [import] [--lines N]
+
+import: a deterministic one-day access log (default 1,000,000 lines, about
+20k distinct addresses, a realistic mix of pages, assets, downloads, bots
+and 304/404s) imported end to end on a private MariaDB server: parse,
+filter, LOAD DATA, commit.  Printed next to the parse-and-filter rate alone
+and the raw LOAD DATA rate of the same kept rows on the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from . import config as cfgmod
+from . import db as dbmod
+from . import sandbox, schema, synth
+from .imports import apache
+
+
+def bench_log(path: Path, lines: int) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(1000000)
+    ips = synth.bench_ip_pool(20000, rng)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunk = 100000
+    with open(path.with_suffix(".partial"), "w") as out:
+        for start in range(0, lines, chunk):
+            part = synth.access_day(date(2026, 7, 1), min(chunk, lines - start), rng, ips)
+            out.write("\n".join(part) + "\n")
+    path.with_suffix(".partial").rename(path)
+    return path
+
+
+def settings_for(server: sandbox.Server, root: Path) -> cfgmod.Settings:
+    data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
+            "paths": {"work_dir": str(root / "work")}}
+    return cfgmod.Settings.from_mapping(data, root / "bench.yaml")
+
+
+def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
+    log = bench_log(out / f"bench-access.log-{lines}", lines)
+    size_mb = log.stat().st_size / 1e6
+    settings = settings_for(server, out)
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS bench_metrics")
+    conn.close()
+    schema.init(settings, say=lambda _: None)
+
+    t = time.perf_counter()
+    with tempfile.NamedTemporaryFile(suffix=".tsv") as tsv:
+        conn = dbmod.metrics(settings)
+        with conn.cursor() as cur:
+            filters = apache.Filters.load(cur)
+        conn.close()
+        with open(tsv.name, "w") as rows:
+            scanned = apache.scan_file(log, filters, 5, rows.write)
+        parse_s = time.perf_counter() - t
+
+        conn = dbmod.metrics(settings)
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE web_raw LIKE web")
+        t = time.perf_counter()
+        with dbmod.transaction(conn) as cur:
+            raw_rows, _ = dbmod.load_file(cur, "web_raw", apache.WEB_COLUMNS, tsv.name)
+        raw_s = time.perf_counter() - t
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE web_raw")
+        conn.close()
+
+    t = time.perf_counter()
+    report = apache.import_file(settings, log)
+    total_s = time.perf_counter() - t
+    print(f"import benchmark: {lines:,} lines ({size_mb:.0f} MB), {scanned.kept:,} kept, "
+          f"{len(scanned.agents):,} distinct agents, status {report['status']}")
+    print(f"  end to end (parse, filter, LOAD DATA, commit): {total_s:6.2f} s  "
+          f"{lines / total_s:>10,.0f} lines/s")
+    print(f"  parse and filter only:                         {parse_s:6.2f} s  "
+          f"{lines / parse_s:>10,.0f} lines/s")
+    print(f"  raw LOAD DATA of the {raw_rows:,} kept rows:       {raw_s:6.2f} s  "
+          f"{raw_rows / raw_s:>10,.0f} rows/s")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("which", nargs="*", default=["import"], help="benchmarks to run: import")
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
+    a = ap.parse_args(argv)
+    out = a.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with sandbox.private_server(out) as server:
+        if "import" in a.which:
+            bench_import(server, out, a.lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
