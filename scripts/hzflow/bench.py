@@ -19,7 +19,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import yaml
 
 from . import config as cfgmod
 from . import db as dbmod

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from . import layout, sandbox, synth
+from . import sandbox, synth
 
 HUB_TABLES = """
 CREATE TABLE jos_users (id int PRIMARY KEY, name varchar(255), username varchar(150),

@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import date
 
-import pytest
 
 from hzflow import synth
 

@@ -1,8 +1,6 @@
 """hzflow init: create, adopt in place, idempotent, dry-run; doctor and status."""
 
-import pytest
 
-from hzflow import schema
 
 
 

@@ -5,10 +5,8 @@ gets fresh databases on the session's private server.
 """
 
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

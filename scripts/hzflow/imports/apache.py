@@ -45,20 +45,13 @@ class Filters:
 
 
 @dataclass
-class ScanResult:
-    lines: int = 0
-    kept: int = 0
-    malformed: int = 0
-    malformed_samples: list[str] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)
+class ScanResult(lp.LineCounts):
     downloads: int = 0
     hits_by_day: Counter = field(default_factory=Counter)
     agents: set[str] = field(default_factory=set)
 
     def summary(self) -> dict:
-        return {"lines": self.lines, "kept": self.kept, "malformed": self.malformed,
-                "malformed_samples": self.malformed_samples, "skipped": dict(self.skipped),
-                "downloads": self.downloads,
+        return {**super().summary(), "downloads": self.downloads,
                 "hits_by_day": dict(sorted(self.hits_by_day.items()))}
 
 
@@ -123,15 +116,7 @@ def scan(lines, filters: Filters, write, result: ScanResult, sample_limit: int =
     requests_seen: dict = {}
     agents_seen: dict = {}
     msie_from = lp.OLD_MSIE_FROM
-    for raw in lines:
-        result.lines += 1
-        line = raw.rstrip("\r\n")
-        f = _fields(line)
-        if f is None:
-            result.malformed += 1
-            if len(result.malformed_samples) < sample_limit:
-                result.malformed_samples.append(line[:300])
-            continue
+    for f in result.recognised(lines, _fields, sample_limit):
         (day, clock, request, status, size, ip, referrer, agent, uid, pid,
          joomla, cookie, auth, component, view, task, action, item) = f
         req = requests_seen.get(request)
@@ -179,12 +164,8 @@ def scan(lines, filters: Filters, write, result: ScanResult, sample_limit: int =
 def scan_file(path: Path, filters: Filters, sample_limit: int, write=None) -> ScanResult:
     """Scan one log file; kept rows go to write(tsv_line) when given."""
     result = ScanResult()
-    try:
-        with lp.open_text(path) as lines:
-            scan(lines, filters, write or (lambda _row: None), result, sample_limit)
-    except lp.READ_ERRORS as e:
-        raise lp.UnreadableLog(f"{path}: cannot read the log to the end "
-                               f"(after {result.lines} lines): {e}") from None
+    with lp.reading(path, result) as lines:
+        scan(lines, filters, write or (lambda _row: None), result, sample_limit)
     return result
 
 

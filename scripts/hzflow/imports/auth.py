@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
@@ -42,27 +40,12 @@ def _event(line: str):
     return None
 
 
-@dataclass
-class AuthScan:
-    lines: int = 0
-    kept: int = 0
-    malformed: int = 0
-    malformed_samples: list[str] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)
+AuthScan = lp.LineCounts
 
 
 def scan(lines, ip_filters: list[str], write, result: AuthScan, sample_limit: int = 5) -> None:
     tsv = dbmod.tsv_field
-    for raw in lines:
-        result.lines += 1
-        line = raw.rstrip("\r\n")
-        event = _event(line)
-        if event is None:
-            result.malformed += 1
-            if len(result.malformed_samples) < sample_limit:
-                result.malformed_samples.append(line[:300])
-            continue
-        when, uid, user, ip, action = event
+    for when, uid, user, ip, action in result.recognised(lines, _event, sample_limit):
         user = user or "-"
         if action not in KEPT_ACTIONS:
             result.skipped["action"] += 1
@@ -87,15 +70,9 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
             ip_filters = [r[0].lower() for r in cur.fetchall()]
         result = AuthScan()
-        try:
-            with lp.open_text(path) as lines, open(tmp_path, "w", encoding="utf-8") as out:
-                scan(lines, ip_filters, out.write, result, settings.malformed_samples)
-        except lp.READ_ERRORS as e:
-            raise lp.UnreadableLog(f"{path}: cannot read the log to the end "
-                                   f"(after {result.lines} lines): {e}") from None
-        report = {"file": str(path), "table": "userlogin", "lines": result.lines,
-                  "kept": result.kept, "malformed": result.malformed,
-                  "malformed_samples": result.malformed_samples, "skipped": dict(result.skipped)}
+        with lp.reading(path, result) as lines, open(tmp_path, "w", encoding="utf-8") as out:
+            scan(lines, ip_filters, out.write, result, settings.malformed_samples)
+        report = {"file": str(path), "table": "userlogin", **result.summary()}
         if dry_run:
             report["status"] = "dry-run"
         else:

@@ -12,6 +12,9 @@ import gzip
 import io
 import re
 import zlib
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # --------------------------------------------------------------- access log
@@ -157,3 +160,41 @@ def open_text(path: Path):
 
 
 READ_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile)
+
+
+@contextmanager
+def reading(path: Path, counts: "LineCounts"):
+    """The text lines of a log; any read error becomes UnreadableLog naming the file and line."""
+    try:
+        with open_text(path) as lines:
+            yield lines
+    except READ_ERRORS as e:
+        raise UnreadableLog(f"{path}: cannot read the log to the end "
+                            f"(after {counts.lines} lines): {e}") from None
+
+
+@dataclass
+class LineCounts:
+    """What a scan saw: every line is read, kept, skipped for a reason, or malformed."""
+    lines: int = 0
+    kept: int = 0
+    malformed: int = 0
+    malformed_samples: list[str] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+    def recognised(self, lines, parse, sample_limit: int):
+        """Yield parse(line) for each line it recognises; count and sample the others."""
+        for raw in lines:
+            self.lines += 1
+            line = raw.rstrip("\r\n")
+            fields = parse(line)
+            if fields is None:
+                self.malformed += 1
+                if len(self.malformed_samples) < sample_limit:
+                    self.malformed_samples.append(line[:300])
+                continue
+            yield fields
+
+    def summary(self) -> dict:
+        return {"lines": self.lines, "kept": self.kept, "malformed": self.malformed,
+                "malformed_samples": self.malformed_samples, "skipped": dict(self.skipped)}
