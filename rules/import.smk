@@ -21,6 +21,8 @@ rule note_new_sources:
         new_sources_note("{day}", "{key}"),
     log:
         rule_log("note_new_sources", "{day}.{key}"),
+    benchmark:
+        rule_benchmark("note_new_sources", "{day}.{key}")
     shell:
         "{HZFLOW} --config {CONFIG_FILE} note-sources {wildcards.day} --marker {output} > {log} 2>&1"
 

@@ -82,3 +82,14 @@ def test_a_bad_config_key_is_named_and_nothing_runs(hub):
     hub.write_config(dns={"nameserver": "127.0.0.1"})
     r = hub.hzflow("init", check=False)
     assert r.returncode == 2 and "unknown key dns.nameserver" in r.stderr
+
+
+def test_a_world_readable_password_file_stops_every_command(hub, tmp_path):
+    pw = tmp_path / "db.password"
+    pw.write_text("secret\n")
+    pw.chmod(0o644)
+    hub.write_config(db={**hub.server.db_config(hub_db=hub.hub_db, metrics_db=hub.metrics_db),
+                         "password_file": str(pw)})
+    r = hub.hzflow("init", check=False)
+    assert r.returncode == 2 and "readable by group or others" in r.stderr and "secret" not in r.stderr
+    assert hub.server.connect().cursor().execute("SHOW DATABASES LIKE %s", (hub.metrics_db,)) == 0

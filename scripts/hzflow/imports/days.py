@@ -59,17 +59,26 @@ def _one_line(kind: str, r: dict) -> str:
 
 def import_month(settings, month: str, *, marker: Path | None = None, dry_run: bool = False,
                  say=print) -> dict:
-    """Confirm every day of `month` that has logs is in the database; write the month marker."""
+    """Make sure every log of `month` is imported (importing any that is not), then mark the month.
+
+    Files already recorded are skipped, so forcing this job (`-f`) re-runs the
+    month's import without duplicating a row.
+    """
     by_day = {d: s for d, s in discover_all(settings).items() if d.startswith(month)}
     conn = dbmod.metrics(settings)
-    missing, totals = [], {"web": 0, "userlogin": 0}
     try:
         with conn.cursor() as cur:
-            for day, sources in by_day.items():
-                for kind, src in sources.items():
-                    table = IMPORTERS[kind][1]
-                    if not is_imported(cur, src.path, table):
-                        missing.append(str(src.path))
+            pending = [src for sources in by_day.values() for kind, src in sorted(sources.items())
+                       if not is_imported(cur, src.path, IMPORTERS[kind][1])]
+    finally:
+        conn.close()
+    for src in pending:
+        report = IMPORTERS[src.kind][0](settings, src.path, dry_run=dry_run)
+        say(_one_line(src.kind, report))
+    conn = dbmod.metrics(settings)
+    totals = {"web": 0, "userlogin": 0}
+    try:
+        with conn.cursor() as cur:
             start, end = f"{month}-01", next_month(month) + "-01"
             for table in totals:
                 cur.execute(f"SELECT COUNT(*) FROM {table} WHERE datetime >= %s AND datetime < %s",
@@ -77,12 +86,10 @@ def import_month(settings, month: str, *, marker: Path | None = None, dry_run: b
                 totals[table] = cur.fetchone()[0]
     finally:
         conn.close()
-    if missing:
-        raise RuntimeError(f"{month}: {len(missing)} log file(s) not imported yet: "
-                           + ", ".join(missing[:5]))
     record = {"stage": "imported", "site": settings.site, "month": month,
-              "days": sorted(by_day), "rows_in_month": totals}
-    say(f"{month}: {len(by_day)} days with logs, all imported; "
+              "days": sorted(by_day), "imported_now": [str(s.path) for s in pending],
+              "rows_in_month": totals}
+    say(f"{month}: {len(by_day)} days with logs, all imported ({len(pending)} just now); "
         f"web {totals['web']} rows, userlogin {totals['userlogin']} rows in the month")
     if marker and not dry_run:
         markers.write(marker, record)
