@@ -3,7 +3,8 @@
 Stage names and positional arguments are the reference pipeline's, so an
 operator's habits and the parity runner work unchanged.  Every command that
 writes has --dry-run.  Errors an operator can act on print one line and exit
-non-zero: 2 config, 3 database, 4 unreadable input, 1 anything else.
+non-zero: 2 config or arguments, 3 database, 4 unreadable input, 5 DNS or
+geo service unavailable, 1 anything else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from . import config as cfgmod
 
-EXIT_CONFIG, EXIT_DB, EXIT_INPUT = 2, 3, 4
+EXIT_CONFIG, EXIT_DB, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4, 5
 
 
 def _say(text: str) -> None:
@@ -109,6 +110,66 @@ def cmd_forget_import(settings, a):
     return 1 if removed < 0 else 0
 
 
+def _database(settings, key: str) -> str:
+    return settings.db.metrics_db if key == "metrics" else settings.db.hub_db
+
+
+def _period(a, **default):
+    from .enrich.window import default_bounds
+    start, stop = default_bounds(a.date, **default)
+    if start is None or stop is None:
+        raise cfgmod.ConfigError(f"{a.command} needs a bounded period, not {a.date!r}")
+    return start, stop
+
+
+def cmd_import_hub_data(settings, a):
+    from .enrich import hubdata
+    hubdata.import_hub_data(settings, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_middleware(settings, a):
+    from .enrich import hubdata
+    hubdata.middleware(settings, a.metric, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_resolve_dns(settings, a):
+    from .enrich import dns
+    start, stop = _period(a, days_back=7)
+    dns.resolve_dns(settings, _database(settings, a.db), a.table, start, stop,
+                    dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_fill_domain(settings, a):
+    from .enrich import domain
+    start, stop = _period(a)
+    domain.fill_domain(settings, _database(settings, a.db), a.table, start, stop,
+                       dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_fill_ipcountry(settings, a):
+    from .enrich import geo
+    start, stop = _period(a)
+    geo.fill_ipcountry(settings, _database(settings, a.db), a.table, start, stop,
+                       dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_fill_user_info(settings, a):
+    from .enrich import hubdata
+    hubdata.fill_user_info(settings, _database(settings, a.db), a.table, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_enrich_month(settings, a):
+    from .enrich.month import enrich_month
+    enrich_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+    return 0
+
+
 def cmd_cron(settings, a):
     from .workflow import cron
     return cron(settings, a.snakemake_args)
@@ -164,6 +225,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("forget-import", cmd_forget_import, "remove exactly the rows one imported file brought")
     sp.add_argument("file", help="the file (or its name) as it was imported")
     sp.add_argument("table", nargs="?", default="all", choices=("web", "userlogin", "all"))
+    add("import-hub-data", cmd_import_hub_data,
+        "copy tool sessions and confirmed user profiles from the hub database")
+    for name, metric in (("middleware-wall", "walltime"), ("middleware-cpu", "cputime")):
+        sp = add(name, cmd_middleware, f"copy joblog {metric} into toolstart (rounded half up)")
+        sp.set_defaults(metric=metric)
+    for name, func, what in (
+            ("resolve-dns", cmd_resolve_dns, "reverse-DNS the hosts of rows without one (default: last 7 days)"),
+            ("fill-domain", cmd_fill_domain, "derive domain from host (default: this month)"),
+            ("fill-ipcountry", cmd_fill_ipcountry, "fill the country of each address (default: this month)"),
+            ("fill-user-info", cmd_fill_user_info, "fill citizenship, residence, org type from hub profiles")):
+        sp = add(name, func, what)
+        sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
+        sp.add_argument("table")
+        sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
+    sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
     sp = add("cron", cmd_cron, "run the workflow for every month through the current one (flock-guarded)",
              dry_run=False)
     sp.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed on to snakemake")
@@ -179,6 +257,8 @@ def main(argv=None) -> int:
     import pymysql
 
     from .db import DatabaseError
+    from .enrich.dns import ResolverUnavailable
+    from .enrich.geo import GeoLookupFailed
     from .imports.logparse import UnreadableLog
 
     parser = build_parser()
@@ -200,6 +280,9 @@ def main(argv=None) -> int:
         print(f"hzflow: database error during {args.command}: {e}; the open transaction was "
               f"rolled back", file=sys.stderr)
         return EXIT_DB
+    except (ResolverUnavailable, GeoLookupFailed) as e:
+        print(f"hzflow: {e}", file=sys.stderr)
+        return EXIT_SERVICE
     except UnreadableLog as e:
         print(f"hzflow: input error: {e}; nothing was committed, the next run retries it",
               file=sys.stderr)

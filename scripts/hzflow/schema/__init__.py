@@ -98,6 +98,7 @@ def tables() -> dict[str, Table]:
 # ---------------------------------------------------------------- migrations
 MIGRATIONS = (
     (1, "metrics schema baseline: reference tables and columns, imported_sources.detail"),
+    (2, "enrichment caches: hzflow_dns_cache, hzflow_ipgeo_cache"),
 )
 
 

@@ -408,3 +408,29 @@ CREATE TABLE hzflow_migrations (
   hzflow_version varchar(32) NOT NULL DEFAULT '',
   PRIMARY KEY (id)
 );
+
+-- Reverse-DNS answers, so an address is asked once per TTL across months and
+-- tables.  status: 'name' (host holds the PTR name) or 'none' (NXDOMAIN / no
+-- PTR).  Timeouts and server failures are never stored.
+CREATE TABLE hzflow_dns_cache (
+  ip varchar(45) NOT NULL,
+  host varchar(255) NOT NULL DEFAULT '',
+  status enum('name','none') NOT NULL,
+  resolved_at datetime NOT NULL,
+  PRIMARY KEY (ip),
+  KEY resolved_at (resolved_at)
+);
+
+-- Country answers for addresses the hub's legacy jos_metrics_ipgeo_cache
+-- cannot key (its signed INT stops at 127.255.255.255).
+CREATE TABLE hzflow_ipgeo_cache (
+  ip int(10) unsigned NOT NULL,
+  countrySHORT char(2) NOT NULL DEFAULT '',
+  countryLONG varchar(64) NOT NULL DEFAULT '',
+  ipREGION varchar(128) NOT NULL DEFAULT '',
+  ipCITY varchar(128) NOT NULL DEFAULT '',
+  ipLATITUDE double DEFAULT NULL,
+  ipLONGITUDE double DEFAULT NULL,
+  lookup_datetime timestamp NOT NULL DEFAULT current_timestamp(),
+  PRIMARY KEY (ip)
+);

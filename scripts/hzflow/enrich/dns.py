@@ -1,0 +1,197 @@
+"""resolve-dns: reverse DNS for the period's rows that have no host yet.
+
+Each distinct address is asked once (aiodns `query_dns(…, "PTR")`, bounded
+concurrency, a per-query timeout) unless `hzflow_dns_cache` holds an answer
+younger than its TTL (a name: `dns.ttl_days`, default 30; no name:
+`dns.negative_ttl_days`, default 7).  Timeouts and server failures are never
+cached and never written as '?': those rows stay empty and are asked again
+next run.  Results go back to the rows with one set-based UPDATE per day.
+Addresses are handled in keyset batches, so memory stays bounded however
+many distinct addresses a month holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from datetime import datetime, timedelta
+
+import aiodns
+import pycares
+
+from ..config import ConfigError
+from .. import db as dbmod
+from ..db import quote_ident as q
+
+TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
+NO_NAME_ERRORS = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
+BATCH = 5000
+
+
+class ResolverUnavailable(Exception):
+    """Most queries got no answer at all: the resolver is down or unreachable."""
+
+
+class Resolver:
+    """One event loop and one aiodns channel for a whole run."""
+
+    def __init__(self, nameservers, concurrency: int = 100, timeout: float = 2.0):
+        self.loop = asyncio.new_event_loop()
+        self.timeout, self.concurrency = timeout, concurrency
+        kwargs = {"timeout": timeout, "tries": 1, "loop": self.loop}
+        if nameservers:
+            kwargs["nameservers"] = list(nameservers)
+        self.resolver = aiodns.DNSResolver(**kwargs)
+        self.queries = 0
+
+    async def _ptr(self, ip: str, gate: asyncio.Semaphore):
+        async with gate:
+            self.queries += 1
+            try:
+                name = ipaddress.ip_address(ip).reverse_pointer
+            except ValueError:
+                return ip, "none", ""
+            try:
+                result = await asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
+                                                self.timeout * 1.5 + 1)
+            except aiodns.error.DNSError as e:
+                code = e.args[0] if e.args else None
+                return ip, ("none" if code in NO_NAME_ERRORS else "error"), ""
+            except asyncio.TimeoutError:
+                return ip, "error", ""
+            names = [r.data.dname for r in result.answer if getattr(r.data, "dname", None)]
+            return (ip, "name", names[0].rstrip(".")) if names else (ip, "none", "")
+
+    def resolve(self, ips: list[str]) -> list[tuple[str, str, str]]:
+        """[(ip, 'name'|'none'|'error', host)] for a batch of addresses."""
+        async def run():
+            gate = asyncio.Semaphore(self.concurrency)
+            return await asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
+        return self.loop.run_until_complete(run())
+
+    def close(self) -> None:
+        try:
+            self.resolver.cancel()
+            self.loop.run_until_complete(asyncio.sleep(0))
+        finally:
+            self.loop.close()
+
+
+def resolver_for(settings) -> Resolver:
+    d = settings.section("dns")
+    return Resolver(d.get("nameservers") or None, int(d.get("concurrency", 100)),
+                    float(d.get("timeout", 2.0)))
+
+
+def _fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
+    d = settings.section("dns")
+    now = datetime.now().replace(microsecond=0)
+    named = now - timedelta(days=int(d.get("ttl_days", 30)))
+    nameless = now - timedelta(days=int(d.get("negative_ttl_days", 7)))
+    a = f"{alias}." if alias else ""
+    return (f"(({a}status = 'name' AND {a}resolved_at >= %s) OR "
+            f"({a}status = 'none' AND {a}resolved_at >= %s))", (named, nameless))
+
+
+def _days(start, stop):
+    day = start
+    while day < stop:
+        yield day, min(day + timedelta(days=1), stop)
+        day += timedelta(days=1)
+
+
+def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
+                dry_run: bool = False, say=print) -> dict:
+    """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop)."""
+    if table not in TABLES:
+        raise ConfigError(f"resolve-dns works on {', '.join(TABLES)}, not {table!r}")
+    col = "start" if table == "sessionlog_metrics" else "datetime"
+    tbl = f"{q(database)}.{q(table)}"
+    cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
+    fresh, fresh_args = _fresh_condition(settings, "c")
+    started = time.monotonic()
+    conn = dbmod.connect(settings, settings.db.metrics_db)
+    stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
+             "named": 0, "nameless": 0, "failed": 0, "rows": 0}
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
+                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+            for lo, hi in _days(start, stop):
+                cur.execute(f"INSERT IGNORE INTO hz_dns_todo SELECT DISTINCT ip FROM {tbl} "
+                            f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
+                            f"AND ip <> ''", (lo, hi))
+            cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
+            stats["addresses"] = total = cur.fetchone()[0]
+            cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
+                        fresh_args)
+            stats["cached"] = cached = cur.fetchone()[0]
+            say(f"resolve-dns {table} {start}..{stop}: {total} addresses without a host, "
+                f"{cached} answered from the cache, {total - cached} to ask")
+            if dry_run:
+                stats["status"] = "dry-run"
+                return stats
+            if total > cached:
+                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
+            for lo, hi in _days(start, stop):
+                stats["rows"] += cur.execute(
+                    f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
+                    f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                    f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
+                    f"AND {fresh}", (lo, hi, *fresh_args))
+            cur.execute("DROP TEMPORARY TABLE hz_dns_todo")
+    finally:
+        conn.close()
+    stats["seconds"] = round(time.monotonic() - started, 2)
+    say(f"resolve-dns {table}: {stats['rows']} rows got a host; asked {stats['asked']} "
+        f"({stats['named']} names, {stats['nameless']} without, {stats['failed']} failed) "
+        f"in {stats['seconds']} s")
+    if stats["failed"]:
+        raise ResolverUnavailable(
+            f"resolve-dns {table}: {stats['failed']} of {stats['asked']} queries got no answer "
+            f"(timeout or server failure); their rows stay empty and are asked again next run")
+    return stats
+
+
+def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
+    """Query the addresses without a fresh cache entry, batch by batch, caching the answers."""
+    own = resolver is None
+    resolver = resolver or resolver_for(settings)
+    began, last = time.monotonic(), ""
+    try:
+        while True:
+            cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
+                        f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
+                        (*fresh_args, last, BATCH))
+            batch = [r[0] for r in cur.fetchall()]
+            if not batch:
+                return
+            last = batch[-1]
+            answers = resolver.resolve(batch)
+            now = datetime.now().replace(microsecond=0)
+            rows = [(ip, host.lower()[:255], status, now) for ip, status, host in answers
+                    if status != "error"]
+            if rows:
+                cur.executemany(f"INSERT INTO {cache} (ip, host, status, resolved_at) "
+                                f"VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE "
+                                f"host = VALUES(host), status = VALUES(status), "
+                                f"resolved_at = VALUES(resolved_at)", rows)
+            failed = sum(1 for _, status, _ in answers if status == "error")
+            stats["asked"] += len(batch)
+            stats["failed"] += failed
+            stats["named"] += sum(1 for _, status, _ in answers if status == "name")
+            stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
+            elapsed = time.monotonic() - began
+            rate = stats["asked"] / elapsed if elapsed else 0.0
+            left = (to_ask - stats["asked"]) / rate if rate else 0.0
+            say(f"  asked {stats['asked']}/{to_ask} ({rate:.0f}/s, about {left:.0f} s left, "
+                f"{stats['failed']} failed)")
+            if stats["failed"] > stats["asked"] / 2:
+                raise ResolverUnavailable(
+                    f"resolve-dns: {stats['failed']} of the first {stats['asked']} queries got no "
+                    f"answer; is the resolver {settings.section('dns').get('nameservers') or '(system)'} "
+                    f"reachable? Nothing was written for them; the next run asks again")
+    finally:
+        if own:
+            resolver.close()
