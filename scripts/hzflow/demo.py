@@ -21,34 +21,16 @@ from pathlib import Path
 
 import yaml
 
-from . import sandbox, synth
-
-HUB_TABLES = """
-CREATE TABLE jos_users (id int PRIMARY KEY, name varchar(255), username varchar(150),
-  email varchar(100), block tinyint DEFAULT 0, registerDate datetime);
-CREATE TABLE jos_user_profiles (id int unsigned AUTO_INCREMENT PRIMARY KEY, user_id int,
-  profile_key varchar(100), profile_value text, ordering int DEFAULT 0, access int DEFAULT 0);
-CREATE TABLE jos_xprofiles (uidNumber int PRIMARY KEY, name varchar(255), username varchar(150),
-  email varchar(100), registerDate datetime, orgtype varchar(255), organization varchar(255),
-  countryresident char(2), countryorigin char(2));
-CREATE TABLE jos_resources (id int PRIMARY KEY, title varchar(250), type int, published int,
-  alias varchar(100), created datetime);
-CREATE TABLE jos_tool_version (id int PRIMARY KEY, toolname varchar(64), instance varchar(31),
-  title varchar(127), version varchar(15), state int, released datetime);
-CREATE TABLE sessionlog (sessnum bigint unsigned PRIMARY KEY, username varchar(32),
-  remoteip varchar(40), start datetime, appname varchar(80), walltime double, cputime double,
-  status smallint);
-"""
+from . import hubschema, sandbox, synth
+from .ptrserver import PtrServer
 
 
 def build_hub(server: sandbox.Server, hub_db: str, rng: random.Random, first_day: date) -> None:
+    """A hub database with users, profiles, resources, tools and tool sessions with their jobs."""
     conn = server.connect()
     with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{hub_db}`")
-        cur.execute(f"CREATE DATABASE `{hub_db}` DEFAULT CHARACTER SET utf8mb4")
+        hubschema.create(cur, hub_db)
         cur.execute(f"USE `{hub_db}`")
-        for stmt in filter(str.strip, HUB_TABLES.split(";")):
-            cur.execute(stmt)
         orgs = ("universityundergraduate", "universitygraduate", "universityfaculty", "industry",
                 "government", "k12student")
         countries = ("US", "US", "US", "IN", "DE", "BR", "JP", "NG")
@@ -56,25 +38,40 @@ def build_hub(server: sandbox.Server, hub_db: str, rng: random.Random, first_day
                   datetime(2024, 1, 1) + timedelta(days=rng.randint(0, 600))) for i in range(1, 41)]
         cur.executemany("INSERT INTO jos_users (id, name, username, email, registerDate) "
                         "VALUES (%s, %s, %s, %s, %s)", users)
-        cur.executemany("INSERT INTO jos_xprofiles VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        [(u[0], u[1], u[2], u[3], u[4], rng.choice(orgs), "Example University",
-                          rng.choice(countries), rng.choice(countries)) for u in users])
+        cur.executemany("INSERT INTO jos_xprofiles (uidNumber, name, username, email, registerDate, "
+                        "orgtype, organization, countryresident, countryorigin, emailConfirmed) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, 'Example University', %s, %s, %s)",
+                        [(*u, rng.choice(orgs), rng.choice(countries), rng.choice(countries),
+                          1 if rng.random() < 0.9 else -1) for u in users])
+        profile_rows = []
+        for u in users:
+            profile_rows += [(u[0], "orgtype", rng.choice(orgs)),
+                             (u[0], "countryresident", rng.choice(countries).lower()),
+                             (u[0], "countryorigin", rng.choice(countries).lower())]
         cur.executemany("INSERT INTO jos_user_profiles (user_id, profile_key, profile_value) "
-                        "VALUES (%s, 'orgtype', %s)", [(u[0], rng.choice(orgs)) for u in users])
-        cur.executemany("INSERT INTO jos_resources VALUES (%s, %s, %s, 1, %s, '2024-01-01')",
+                        "VALUES (%s, %s, %s)", profile_rows)
+        cur.executemany("INSERT INTO jos_resources (id, title, type, published, alias, created) "
+                        "VALUES (%s, %s, %s, 1, %s, '2024-01-01')",
                         [(r, f"Resource {r}", 7 if r <= 5 else 3, f"res{r}") for r in range(1, 61)])
-        cur.executemany("INSERT INTO jos_tool_version VALUES (%s, %s, %s, %s, '1.0', 1, '2024-01-01')",
+        cur.executemany("INSERT INTO jos_tool_version (id, toolname, instance, title, version, state, "
+                        "released) VALUES (%s, %s, %s, %s, '1.0', 1, '2024-01-01')",
                         [(i + 1, t, f"{t}_r1", t.title()) for i, t in enumerate(synth.TOOLS)])
-        sessions = []
+        sessions, jobs = [], []
         day = first_day
         while day < date.today():
             for _ in range(rng.randint(2, 8)):
                 start = datetime(day.year, day.month, day.day, rng.randint(8, 20), rng.randint(0, 59))
-                sessions.append((len(sessions) + 1, f"user{rng.randint(1001, 1040)}",
-                                 synth.doc_ip(rng), start, rng.choice(synth.TOOLS),
-                                 rng.uniform(60, 7200), rng.uniform(1, 600), 0))
+                sessnum = len(sessions) + 1
+                sessions.append((sessnum, f"user{rng.randint(1001, 1040)}", synth.doc_ip(rng),
+                                 f"exec{rng.randint(1, 4)}", start, rng.choice(synth.TOOLS)))
+                for job in range(rng.randint(1, 3)):
+                    jobs.append((sessnum, job + 1, "simulation", start + timedelta(minutes=5 * job),
+                                 rng.uniform(5, 900), rng.uniform(1, 600)))
             day += timedelta(days=1)
-        cur.executemany("INSERT INTO sessionlog VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", sessions)
+        cur.executemany("INSERT INTO sessionlog (sessnum, username, remoteip, exechost, start, appname) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)", sessions)
+        cur.executemany("INSERT INTO joblog (sessnum, job, event, start, walltime, cputime) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)", jobs)
     conn.close()
 
 
@@ -159,9 +156,11 @@ def main(argv=None) -> int:
     first_day = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     first_day = (first_day - timedelta(days=1)).replace(day=1)  # two full months before this one
     server = sandbox.existing_server_from_env() or sandbox.start(out)
+    ptr = PtrServer(synthetic="hosts.example.net").__enter__()
     try:
         site, hub_db, metrics_db = "demohub", "demohub", "demohub_metrics"
-        print(f"demo: private MariaDB at {server.socket or server.port}; building a synthetic hub")
+        print(f"demo: private MariaDB at {server.socket or server.port}, PTR server at "
+              f"{ptr.nameserver}; building a synthetic hub")
         build_hub(server, hub_db, rng, first_day)
         n = write_logs(out / "logs", site, rng, first_day, a.lines_per_day)
         print(f"demo: wrote {n} access-log lines for {first_day} .. {today - timedelta(days=1)} "
@@ -171,6 +170,8 @@ def main(argv=None) -> int:
         config.write_text(yaml.safe_dump({
             "site": site, "hub_dir": str(out / "hub"), "start_month": f"{first_day:%Y-%m}",
             "db": server.db_config(hub_db=hub_db, metrics_db=metrics_db, prefix="jos_"),
+            "dns": {"nameservers": [ptr.nameserver], "concurrency": 50, "timeout": 2.0},
+            "geoip": {"provider": "offline"},
             "paths": {"apache_daily": str(logs / "apache" / "daily"),
                       "apache_imported": str(logs / "apache" / "imported"),
                       "hub_daily": str(logs / "hubzero" / "daily"),
@@ -188,6 +189,7 @@ def main(argv=None) -> int:
         print(f"\ndemo: markers in {out / 'work' / 'state' / site}, logs of each job in "
               f"{out / 'work' / 'logs' / site}; config {config}")
     finally:
+        ptr.__exit__(None, None, None)
         if a.keep and server.process:
             print(f"demo: MariaDB left running (socket {server.socket}, pid {server.process.pid})")
         else:

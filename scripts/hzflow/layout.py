@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-STAGES = ("imported", "archived")
+STAGES = ("imported", "dns-resolved", "archived")
 
 
 def marker(settings, stage: str, month: str) -> Path:
