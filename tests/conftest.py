@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from hzflow import config as hzconfig
-from hzflow import sandbox, schema
+from hzflow import hubschema, sandbox, schema
+from hzflow.ptrserver import PtrServer
 
 REPO = Path(__file__).resolve().parents[1]
 PARITY = REPO.parent / "shared" / "parity"
@@ -25,11 +26,19 @@ def server(tmp_path_factory):
         yield s
 
 
+@pytest.fixture(scope="session")
+def ptr():
+    """A loopback PTR server that names every public address host-a-b-c-d.hosts.example.net."""
+    with PtrServer({"192.0.2.10": "WWW.Example.EDU"}, synthetic="hosts.example.net") as s:
+        yield s
+
+
 class Hub:
     """A test hub: config file, log directories and its own metrics database."""
 
-    def __init__(self, server: sandbox.Server, root: Path, site: str = "testhub"):
+    def __init__(self, server: sandbox.Server, root: Path, site: str = "testhub", nameserver=None):
         n = next(_counter)
+        self.nameserver = nameserver
         self.server, self.root, self.site = server, root, site
         self.metrics_db = f"t{os.getpid()}_{n}_metrics"
         self.hub_db = f"t{os.getpid()}_{n}_hub"
@@ -46,7 +55,9 @@ class Hub:
                           "apache_imported": str(self.root / "apache" / "imported"),
                           "hub_daily": str(self.hub_logs),
                           "hub_imported": str(self.root / "hubzero" / "imported"),
-                          "work_dir": str(self.work), "state_dir": str(self.work / "state")}}
+                          "work_dir": str(self.work), "state_dir": str(self.work / "state")},
+                "dns": {"nameservers": [self.nameserver] if self.nameserver else ["127.0.0.1:9"],
+                        "concurrency": 20, "timeout": 0.5}}
         data.update(overrides)
         self.config_path.write_text(yaml.safe_dump(data))
         self.config_path.chmod(0o600)
@@ -79,10 +90,19 @@ class Hub:
     def dump(self, table: str, columns: str = "*", order: str = "id") -> list[tuple]:
         return self.query(f"SELECT {columns} FROM `{table}` ORDER BY {order}")
 
+    def hub_query(self, sql: str, params=()) -> list[tuple]:
+        conn = self.server.connect(self.hub_db)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+        finally:
+            conn.close()
+
 
 @pytest.fixture
-def hub(server, tmp_path) -> Hub:
-    h = Hub(server, tmp_path)
+def hub(server, ptr, tmp_path) -> Hub:
+    h = Hub(server, tmp_path, nameserver=ptr.nameserver)
     yield h
     conn = server.connect()
     with conn.cursor() as cur:
@@ -93,7 +113,11 @@ def hub(server, tmp_path) -> Hub:
 
 @pytest.fixture
 def ready_hub(hub) -> Hub:
-    """A hub whose metrics database is initialised, with an empty exclude list and bot list."""
+    """A hub whose metrics database is initialised (empty exclude and bot lists) beside an empty hub database."""
     hub.init()
     hub.query("DELETE FROM bot_useragents")
+    conn = hub.server.connect()
+    with conn.cursor() as cur:
+        hubschema.create(cur, hub.hub_db)
+    conn.close()
     return hub

@@ -13,7 +13,8 @@ import pytest
 from conftest import PARITY
 
 # Ports whose stages hzflow implements; later stages add theirs here.
-IMPLEMENTED_PORTS = ("import_apache", "import_webhits", "import_auth", "identify_bots")
+IMPLEMENTED_PORTS = ("import_apache", "import_webhits", "import_auth", "identify_bots",
+                     "fill_domain", "fill_ipcountry", "fill_user_info", "import_hub_data", "middleware")
 
 pytestmark = pytest.mark.skipif(not (PARITY / "run").exists(),
                                 reason=f"golden parity data not found at {PARITY}")

@@ -13,7 +13,7 @@ from hzflow import layout, synth
 
 pytestmark = pytest.mark.workflow
 
-WEB = "datetime, content, ip, useragent, dnload"
+WEB = "datetime, content, ip, useragent, dnload, host, domain, ipcountry"
 
 
 def months_back(n: int) -> date:
@@ -77,11 +77,13 @@ def test_first_run_builds_everything_and_a_second_run_nothing(tree):
     months = layout.months_between(f"{months_back(2):%Y-%m}", f"{date.today():%Y-%m}")
     built = marker_times(tree)
     for m in months:
-        assert f"imported/{m}.json" in built and f"archived/{m}.json" in built
+        for stage in ("imported", "dns-resolved", "archived"):
+            assert f"{stage}/{m}.json" in built
     for d in tree.days:
         assert f"imported/day/{d}.json" in built
     web, logins, hits, sources = db_state(tree)
     assert len(sources) == 2 * len(tree.days) and web and logins
+    assert tree.query("SELECT COUNT(*) FROM web WHERE host IS NULL OR domain IS NULL OR ipcountry IS NULL")[0][0] == 0
     assert not list(tree.apache.rglob("*access*"))          # every log archived
     assert len(list((tree.root / "apache" / "imported").glob("*.gz"))) == len(tree.days)
     before = db_state(tree)
@@ -103,9 +105,11 @@ def test_a_new_day_reruns_only_that_day_and_its_month(tree):
     after = marker_times(tree)
     changed = {k for k in after if before.get(k) != after[k]}
     month = f"{new_day:%Y-%m}"
-    assert changed == {f"imported/day/{new_day}.json", f"imported/{month}.json", f"archived/{month}.json"}
-    web_days = {r[0].date() for r in tree.dump("web", "datetime")}
-    assert new_day in web_days
+    assert changed == {f"imported/day/{new_day}.json", f"imported/{month}.json",
+                       f"dns-resolved/{month}.json", f"archived/{month}.json"}
+    new_rows = tree.query("SELECT COUNT(*), COUNT(host), COUNT(domain), COUNT(ipcountry) FROM web "
+                          "WHERE DATE(datetime) = %s", (new_day,))[0]
+    assert new_rows[0] > 0 and len(set(new_rows)) == 1          # enriched like the older days
 
 
 def test_a_late_auth_log_reimports_its_day(tree):
@@ -159,6 +163,7 @@ def test_forcing_a_month_reimports_without_duplicating_a_row(tree):
     tree.hzflow("forget-import", f"{tree.site}-access.log-{forgotten:%Y%m%d}")
     assert db_state(tree) != state
     tree.hzflow("cron", "-f", layout.marker(tree.settings, "imported", f"{forgotten:%Y-%m}"))
+    tree.hzflow("cron")                          # the newer month marker brings its enrichment along
     assert db_state(tree) == state
     day = tree.days[0]
     day_marker = layout.day_marker(tree.settings, str(day))

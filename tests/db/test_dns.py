@@ -1,0 +1,104 @@
+"""resolve-dns with real aiodns queries against PTR servers on loopback."""
+
+import socket
+
+import pytest
+
+from hzflow.ptrserver import PtrServer
+
+MONTH = "2025-07"
+
+
+def seed(hub, rows):
+    conn = hub.server.connect(hub.metrics_db)
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO web (datetime, ip, content, host) VALUES (%s, %s, %s, %s)", rows)
+    conn.close()
+
+
+def hosts(hub):
+    return hub.dump("web", "ip, host", "id")
+
+
+ROWS = [("2025-07-01 00:00:00", "192.0.2.10", "/a", None),
+        ("2025-07-15 10:00:00", "198.51.100.7", "/b", None),
+        ("2025-07-31 23:59:59", "10.1.2.3", "/c", ""),
+        ("2025-07-20 10:00:00", "203.0.113.5", "/d", "kept.example.org"),
+        ("2025-08-01 00:00:00", "198.51.100.7", "/e", None),      # next month: untouched
+        ("2025-06-30 23:59:59", "198.51.100.7", "/f", None)]      # previous month: untouched
+
+
+def use(hub, server_or_address, **dns):
+    address = server_or_address if isinstance(server_or_address, str) else server_or_address.nameserver
+    hub.write_config(dns={"nameservers": [address], "concurrency": 20, "timeout": 0.5, **dns})
+
+
+def test_names_no_names_and_the_month_window(ready_hub, ptr):
+    seed(ready_hub, ROWS)
+    ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+    assert hosts(ready_hub) == [("192.0.2.10", "www.example.edu"),
+                                ("198.51.100.7", "host-198-51-100-7.hosts.example.net"),
+                                ("10.1.2.3", "?"), ("203.0.113.5", "kept.example.org"),
+                                ("198.51.100.7", None), ("198.51.100.7", None)]
+    cache = ready_hub.dump("hzflow_dns_cache", "ip, host, status", "ip")
+    assert ("10.1.2.3", "", "none") in cache and len(cache) == 3
+
+
+def test_the_cache_makes_a_second_month_send_no_queries(ready_hub):
+    with PtrServer(synthetic="example.net") as dns:
+        use(ready_hub, dns)
+        seed(ready_hub, ROWS)
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+        asked = dns.queries
+        ready_hub.hzflow("resolve-dns", "metrics", "web", "2025-08")
+        ready_hub.hzflow("resolve-dns", "metrics", "web", "2025-06")
+        assert asked == 3 and dns.queries == asked
+        assert hosts(ready_hub)[4][1] == "host-198-51-100-7.example.net"
+
+
+def test_an_expired_answer_is_asked_again(ready_hub):
+    with PtrServer(synthetic="example.net") as dns:
+        use(ready_hub, dns, ttl_days=30, negative_ttl_days=7)
+        seed(ready_hub, ROWS[:3])
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+        ready_hub.query("UPDATE hzflow_dns_cache SET resolved_at = NOW() - INTERVAL 31 DAY WHERE ip = '192.0.2.10'")
+        ready_hub.query("UPDATE hzflow_dns_cache SET resolved_at = NOW() - INTERVAL 6 DAY WHERE ip = '10.1.2.3'")
+        ready_hub.query("UPDATE web SET host = NULL")
+        before = dns.queries
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+        assert dns.queries - before == 1                       # only the expired name
+
+
+def test_a_silent_resolver_fails_the_stage_writes_no_question_marks_and_is_retried(ready_hub):
+    seed(ready_hub, ROWS[:3])
+    with PtrServer(silent=True) as dns:
+        use(ready_hub, dns)
+        r = ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, check=False)
+    assert r.returncode == 5 and "got no answer" in r.stderr
+    assert [h for _, h in hosts(ready_hub)] == [None, None, ""]
+    assert ready_hub.dump("hzflow_dns_cache", "ip", "ip") == []
+    with PtrServer(synthetic="example.net") as dns:
+        use(ready_hub, dns)
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+    assert [h for _, h in hosts(ready_hub)] == ["host-192-0-2-10.example.net",
+                                                "host-198-51-100-7.example.net", "?"]
+
+
+def test_no_server_at_all_is_a_clear_failure(ready_hub):
+    seed(ready_hub, ROWS[:2])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{s.getsockname()[1]}"
+    use(ready_hub, closed)
+    r = ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, check=False)
+    assert r.returncode == 5 and "reachable" in r.stderr and "Traceback" not in r.stderr
+    assert [h for _, h in hosts(ready_hub)] == [None, None]
+
+
+def test_dry_run_asks_and_writes_nothing(ready_hub):
+    with PtrServer(synthetic="example.net") as dns:
+        use(ready_hub, dns)
+        seed(ready_hub, ROWS)
+        before = hosts(ready_hub)
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, "--dry-run")
+        assert dns.queries == 0 and hosts(ready_hub) == before

@@ -1,0 +1,126 @@
+"""fill-ipcountry: the hub cache, the offline and service providers, every IPv4 address."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from hzflow.enrich.geo import ip_number
+
+ANSWERS = {"8.8.8.8": ("US", "United States"), "200.1.2.3": ("BR", "Brazil"),
+           "193.0.6.139": ("NL", "Netherlands")}
+
+
+class Service:
+    """A stand-in for the HUBzero ipinfo service on loopback; counts the addresses it is asked."""
+
+    def __init__(self, fail=False):
+        self.asked, self.fail = [], fail
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if owner.fail:
+                    self.send_error(503)
+                    return
+                numbers = parse_qs(urlsplit(self.path).query)["n_ips"][0].split(",")
+                owner.asked += numbers
+                sets = []
+                for n in numbers:
+                    ip = ".".join(str((int(n) >> s) & 255) for s in (24, 16, 8, 0))
+                    if ip in ANSWERS:
+                        code, name = ANSWERS[ip]
+                        sets.append(f"<ipset><status>_SUCCESS_</status><n_ip>{n}</n_ip><countryCode>{code}"
+                                    f"</countryCode><countryName>{name}</countryName><region>R</region>"
+                                    f"<city>C</city><lat>1.5</lat><long>2.5</long></ipset>")
+                    else:
+                        sets.append(f"<ipset><status>_NO_IP_GEO_DATA_FOUND_</status><n_ip>{n}</n_ip></ipset>")
+                body = f"<ipinfo><status>_SUCCESS_</status>{''.join(sets)}</ipinfo>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/ipinfo/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def service():
+    s = Service()
+    yield s
+    s.close()
+
+
+def seed(hub):
+    conn = hub.server.connect(hub.metrics_db)
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO web (datetime, ip, content, ipcountry) VALUES (%s, %s, %s, %s)", [
+            ("2025-07-02 00:00:00", "8.8.8.8", "/a", None),
+            ("2025-07-03 00:00:00", "200.1.2.3", "/b", ""),        # above the legacy cache's signed INT
+            ("2025-07-04 00:00:00", "192.168.1.9", "/c", None),    # private
+            ("2025-07-05 00:00:00", "203.0.113.77", "/d", None),   # no answer
+            ("2025-07-06 00:00:00", "2001:db8::1", "/e", None),    # IPv6
+            ("2025-07-07 00:00:00", "1.2.3.4", "/f", None),        # fresh in the hub cache
+            ("2025-07-08 00:00:00", "8.8.8.8", "/g", "US"),        # already filled
+            ("2025-08-09 00:00:00", "8.8.8.8", "/h", None),        # other month, same address
+            ("2025-08-09 00:00:00", "192.168.1.9", "/i", None)])   # other month, private: untouched
+    conn.close()
+    hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
+                  "VALUES (%s, 'AU', 'Australia', NOW())", (ip_number("1.2.3.4"),))
+
+
+def countries(hub):
+    return [r[0] for r in hub.dump("web", "ipcountry", "id")]
+
+
+def test_service_provider_with_the_hub_cache_and_high_addresses(ready_hub, service):
+    ready_hub.write_config(geoip={"provider": "service", "url": service.url})
+    seed(ready_hub)
+    ready_hub.hzflow("fill-ipcountry", "metrics", "web", "2025-07")
+    assert countries(ready_hub) == ["US", "BR", "-", "-", "-", "AU", "US", "US", None]
+    assert sorted(service.asked) == sorted(str(ip_number(i)) for i in ("8.8.8.8", "200.1.2.3", "203.0.113.77"))
+    legacy = ready_hub.hub_query("SELECT ip, countrySHORT FROM jos_metrics_ipgeo_cache ORDER BY ip")
+    assert legacy == [(ip_number("1.2.3.4"), "AU"), (ip_number("8.8.8.8"), "US")]
+    assert ready_hub.dump("hzflow_ipgeo_cache", "ip, countrySHORT", "ip") == [(ip_number("200.1.2.3"), "BR")]
+    ready_hub.query("UPDATE web SET ipcountry = NULL WHERE content IN ('/a', '/b')")
+    service.asked.clear()
+    ready_hub.hzflow("fill-ipcountry", "metrics", "web", "2025-07")
+    assert service.asked == [] and countries(ready_hub)[:2] == ["US", "BR"]     # both from the caches
+
+
+def test_a_stale_hub_cache_entry_is_asked_again(ready_hub, service):
+    ready_hub.write_config(geoip={"provider": "service", "url": service.url})
+    seed(ready_hub)
+    ready_hub.hub_query("UPDATE jos_metrics_ipgeo_cache SET lookup_datetime = NOW() - INTERVAL 91 DAY")
+    ready_hub.hzflow("fill-ipcountry", "metrics", "web", "2025-07")
+    assert str(ip_number("1.2.3.4")) in service.asked and countries(ready_hub)[5] == "-"
+
+
+def test_offline_provider_needs_no_network(ready_hub):
+    seed(ready_hub)
+    ready_hub.hzflow("fill-ipcountry", "metrics", "web", "2025-07")
+    got = countries(ready_hub)
+    assert got[0] == "US" and len(got[1]) == 2 and got[1] != "-"   # the bundled database knows both
+    assert got[2:5] == ["-", "-", "-"] and got[5] == "AU"
+    assert ready_hub.dump("hzflow_ipgeo_cache", order="ip") == []   # offline answers are not cached
+
+
+def test_a_service_outage_leaves_rows_unfilled_for_the_next_run(ready_hub):
+    down = Service(fail=True)
+    try:
+        ready_hub.write_config(geoip={"provider": "service", "url": down.url})
+        seed(ready_hub)
+        r = ready_hub.hzflow("fill-ipcountry", "metrics", "web", "2025-07", check=False)
+    finally:
+        down.close()
+    assert r.returncode == 5 and "stay unfilled" in r.stderr
+    assert countries(ready_hub) == [None, "", "-", None, "-", "AU", "US", None, None]
