@@ -1,12 +1,17 @@
 """Benchmarks that print figures (never a pass/fail on time).
 
-    ./dev/bench.sh [import] [--lines N]
+    ./dev/bench.sh [import] [dns] [--lines N]
 
 import: a deterministic one-day access log (default 1,000,000 lines, about
 20k distinct addresses, a realistic mix of pages, assets, downloads, bots
 and 304/404s) imported end to end on a private MariaDB server: parse,
 filter, LOAD DATA, commit.  Printed next to the parse-and-filter rate alone
 and the raw LOAD DATA rate of the same kept rows on the same server.
+
+dns: 50,000 distinct addresses held by 400,000 web rows of one month,
+resolved against a loopback PTR server that answers after 20 ms: ms per
+address end to end (queries, cache, write-back to every row), then the
+same again from the cache, with the number of queries each run sent.
 """
 
 from __future__ import annotations
@@ -91,9 +96,80 @@ def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
           f"{raw_rows / raw_s:>10,.0f} rows/s")
 
 
+def _ptr_process(delay, port_out, queries, stop):
+    from .ptrserver import PtrServer
+
+    with PtrServer(synthetic="bench.example.net", delay=delay) as server:
+        port_out.value = server.port
+        while not stop.is_set():
+            stop.wait(0.2)
+            queries.value = server.queries
+        queries.value = server.queries
+
+
+def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: int = 400_000,
+              delay: float = 0.020) -> None:
+    """Resolve `addresses` distinct IPs held by `rows` web rows of one month, 20 ms per answer."""
+    import multiprocessing
+
+    from .enrich import dns
+
+    rng = random.Random(50000)
+    ips = synth.bench_ip_pool(addresses, rng)
+    settings = settings_for(server, out)
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS bench_metrics")
+    conn.close()
+    schema.init(settings, say=lambda _: None)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv") as tsv:
+        for i in range(rows):
+            ip = ips[i % addresses]
+            tsv.write(f"2026-07-{1 + i % 31:02d} {i % 24:02d}:00:00\t/resources/{i % 500}\t{ip}\n")
+        tsv.flush()
+        conn = dbmod.metrics(settings)
+        with dbmod.transaction(conn) as cur:
+            dbmod.load_file(cur, "web", ("datetime", "content", "ip"), tsv.name)
+        conn.close()
+    ctx = multiprocessing.get_context("spawn")
+    port, queries, stop = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event()
+    proc = ctx.Process(target=_ptr_process, args=(delay, port, queries, stop), daemon=True)
+    proc.start()
+    while not port.value:
+        time.sleep(0.05)
+    concurrency = 100
+    settings.raw["dns"] = {"nameservers": [f"127.0.0.1:{port.value}"], "concurrency": concurrency,
+                           "timeout": 2.0}
+    try:
+        t = time.perf_counter()
+        first = dns.resolve_dns(settings, "bench_metrics", "web", date(2026, 7, 1), date(2026, 8, 1),
+                                say=lambda _: None)
+        first_s = time.perf_counter() - t
+        asked = queries.value
+        conn = dbmod.metrics(settings)
+        with conn.cursor() as cur:
+            cur.execute("UPDATE web SET host = NULL")
+        conn.close()
+        t = time.perf_counter()
+        second = dns.resolve_dns(settings, "bench_metrics", "web", date(2026, 7, 1), date(2026, 8, 1),
+                                 say=lambda _: None)
+        second_s = time.perf_counter() - t
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        proc.join(5)
+    print(f"dns benchmark: {addresses:,} distinct addresses in {rows:,} web rows of one month, "
+          f"resolver answering after {delay * 1000:.0f} ms, concurrency {concurrency}")
+    print(f"  first run (queries + cache + write-back): {first_s:6.2f} s  "
+          f"{first_s * 1000 / addresses:6.3f} ms per address, {first['rows']:,} rows written")
+    print(f"  second run (every answer from the cache): {second_s:6.2f} s  "
+          f"{second_s * 1000 / addresses:6.3f} ms per address, {second['rows']:,} rows written")
+    print(f"  queries sent: {asked:,} by the first run, {queries.value - asked:,} by the second")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", nargs="*", default=["import"], help="benchmarks to run: import")
+    ap.add_argument("which", nargs="*", default=["import", "dns"], help="benchmarks to run: import, dns")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
     a = ap.parse_args(argv)
@@ -102,6 +178,8 @@ def main(argv=None) -> int:
     with sandbox.private_server(out) as server:
         if "import" in a.which:
             bench_import(server, out, a.lines)
+        if "dns" in a.which:
+            bench_dns(server, out)
     return 0
 
 

@@ -1,39 +1,43 @@
-"""A PTR server on loopback for the demo, the tests and the benchmarks (dnslib in a thread).
+"""A PTR server on loopback for the demo, the tests and the benchmarks.
 
-Answers reverse queries from a fixed table, or with a synthetic name
-`host-a-b-c-d.<domain>` for any address when `synthetic` is set; everything
-else is NXDOMAIN.  `delay` holds every answer back (a slow resolver);
-`silent` answers nothing at all (a resolver that times out).  `queries`
-counts what it was asked.
+An asyncio UDP server in its own thread (dnslib builds and parses the
+packets).  It answers reverse queries from a fixed table, or with a
+synthetic name `host-a-b-c-d.<domain>` for any public address when
+`synthetic` is set; everything else is NXDOMAIN.  `delay` holds every
+answer back without blocking the others (a slow upstream resolver);
+`silent` never answers (a resolver that times out).  `queries` counts what
+it was asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import threading
-import time
 
-from dnslib import PTR, QTYPE, RCODE, RR
-from dnslib.server import BaseResolver, DNSLogger, DNSServer
-
+from dnslib import PTR, QTYPE, RCODE, RR, DNSRecord
 
 # Addresses that never get a synthetic name (private and loopback networks).
 _NO_NAMES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                "127.0.0.0/8")]
 
 
-class _Answers(BaseResolver):
+class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, owner: "PtrServer"):
         self.owner = owner
 
-    def resolve(self, request, handler):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
         owner = self.owner
-        with owner.lock:
-            owner.queries += 1
+        owner.queries += 1
         if owner.silent:
-            time.sleep(60)
-        if owner.delay:
-            time.sleep(owner.delay)
+            return
+        try:
+            request = DNSRecord.parse(data)
+        except Exception:  # not a DNS packet: ignore it, as a server would
+            return
         reply = request.reply()
         qname = str(request.q.qname)
         name = owner.name_for(qname) if request.q.qtype == QTYPE.PTR else None
@@ -41,18 +45,19 @@ class _Answers(BaseResolver):
             reply.add_answer(RR(qname, QTYPE.PTR, rdata=PTR(name), ttl=300))
         else:
             reply.header.rcode = RCODE.NXDOMAIN
-        return reply
+        packet = reply.pack()
+        if owner.delay:
+            asyncio.get_running_loop().call_later(owner.delay, self.transport.sendto, packet, addr)
+        else:
+            self.transport.sendto(packet, addr)
 
 
 class PtrServer:
     def __init__(self, names: dict[str, str] | None = None, *, synthetic: str | None = None,
                  delay: float = 0.0, silent: bool = False, port: int = 0):
         self.names, self.synthetic = dict(names or {}), synthetic
-        self.delay, self.silent, self.queries = delay, silent, 0
-        self.lock = threading.Lock()
-        self.server = DNSServer(_Answers(self), address="127.0.0.1", port=port,
-                                logger=DNSLogger(logf=lambda _line: None))
-        self.port = self.server.server.server_address[1]
+        self.delay, self.silent, self.queries, self.port = delay, silent, 0, port
+        self._ready = threading.Event()
 
     @property
     def nameserver(self) -> str:
@@ -69,9 +74,23 @@ class PtrServer:
             return f"host-{ip.replace('.', '-')}.{self.synthetic}"
         return None
 
+    def _serve(self):
+        self.loop = asyncio.new_event_loop()
+        transport, _ = self.loop.run_until_complete(self.loop.create_datagram_endpoint(
+            lambda: _Protocol(self), local_addr=("127.0.0.1", self.port)))
+        self.port = transport.get_extra_info("sockname")[1]
+        self._ready.set()
+        self.loop.run_forever()
+        transport.close()
+        self.loop.run_until_complete(asyncio.sleep(0))
+        self.loop.close()
+
     def __enter__(self) -> "PtrServer":
-        self.server.start_thread()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        self._ready.wait(10)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)

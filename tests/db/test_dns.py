@@ -2,7 +2,6 @@
 
 import socket
 
-import pytest
 
 from hzflow.ptrserver import PtrServer
 
