@@ -78,8 +78,8 @@ class Hub:
                                  f"{r.stdout}\n{r.stderr}")
         return r
 
-    def query(self, sql: str, params=()) -> list[tuple]:
-        conn = self.server.connect(self.metrics_db)
+    def query(self, sql: str, params=(), database: str | None = None) -> list[tuple]:
+        conn = self.server.connect(database or self.metrics_db)
         try:
             with conn.cursor() as cur:
                 cur.execute(sql, params)
@@ -91,13 +91,7 @@ class Hub:
         return self.query(f"SELECT {columns} FROM `{table}` ORDER BY {order}")
 
     def hub_query(self, sql: str, params=()) -> list[tuple]:
-        conn = self.server.connect(self.hub_db)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                return list(cur.fetchall())
-        finally:
-            conn.close()
+        return self.query(sql, params, self.hub_db)
 
 
 @pytest.fixture

@@ -46,21 +46,23 @@ def bench_log(path: Path, lines: int) -> Path:
     return path
 
 
-def settings_for(server: sandbox.Server, root: Path) -> cfgmod.Settings:
+def fresh_metrics(server: sandbox.Server, root: Path) -> cfgmod.Settings:
+    """Settings for a newly created, empty bench_metrics database."""
     data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
             "paths": {"work_dir": str(root / "work")}}
-    return cfgmod.Settings.from_mapping(data, root / "bench.yaml")
-
-
-def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
-    log = bench_log(out / f"bench-access.log-{lines}", lines)
-    size_mb = log.stat().st_size / 1e6
-    settings = settings_for(server, out)
+    settings = cfgmod.Settings.from_mapping(data, root / "bench.yaml")
     conn = server.connect()
     with conn.cursor() as cur:
         cur.execute("DROP DATABASE IF EXISTS bench_metrics")
     conn.close()
     schema.init(settings, say=lambda _: None)
+    return settings
+
+
+def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
+    log = bench_log(out / f"bench-access.log-{lines}", lines)
+    size_mb = log.stat().st_size / 1e6
+    settings = fresh_metrics(server, out)
 
     t = time.perf_counter()
     with tempfile.NamedTemporaryFile(suffix=".tsv") as tsv:
@@ -116,12 +118,7 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
 
     rng = random.Random(50000)
     ips = synth.bench_ip_pool(addresses, rng)
-    settings = settings_for(server, out)
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute("DROP DATABASE IF EXISTS bench_metrics")
-    conn.close()
-    schema.init(settings, say=lambda _: None)
+    settings = fresh_metrics(server, out)
     with tempfile.NamedTemporaryFile("w", suffix=".tsv") as tsv:
         for i in range(rows):
             ip = ips[i % addresses]

@@ -23,6 +23,7 @@ import pycares
 from ..config import ConfigError
 from .. import db as dbmod
 from ..db import quote_ident as q
+from .window import days
 
 TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
 NO_NAME_ERRORS = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
@@ -94,13 +95,6 @@ def _fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
             f"({a}status = 'none' AND {a}resolved_at >= %s))", (named, nameless))
 
 
-def _days(start, stop):
-    day = start
-    while day < stop:
-        yield day, min(day + timedelta(days=1), stop)
-        day += timedelta(days=1)
-
-
 def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
                 dry_run: bool = False, say=print) -> dict:
     """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop)."""
@@ -118,7 +112,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         with conn.cursor() as cur:
             cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
                         "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-            for lo, hi in _days(start, stop):
+            for lo, hi in days(start, stop):
                 cur.execute(f"INSERT IGNORE INTO hz_dns_todo SELECT DISTINCT ip FROM {tbl} "
                             f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
                             f"AND ip <> ''", (lo, hi))
@@ -134,7 +128,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
                 return stats
             if total > cached:
                 _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
-            for lo, hi in _days(start, stop):
+            for lo, hi in days(start, stop):
                 stats["rows"] += cur.execute(
                     f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
                     f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "

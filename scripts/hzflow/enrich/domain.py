@@ -12,7 +12,7 @@ import re
 from ..config import ConfigError
 from .. import db as dbmod
 from ..db import quote_ident as q
-from .window import legacy_week_window
+from .window import days, legacy_week_window
 
 NO_PROMOTION = {"ub"}
 MILITARY = {"af", "army", "navy"}
@@ -51,7 +51,15 @@ def date_column(table: str) -> str:
     return "start" if table == "sessionlog_metrics" else "datetime"
 
 
-UNFILLED = "(domain = '' OR domain = '?' OR domain IS NULL) AND host <> '' AND host IS NOT NULL"
+def _period(col: str, lo, hi) -> tuple[str, list]:
+    sql, params = "", []
+    if lo:
+        sql += f" AND t.{col} >= %s"
+        params.append(f"{lo} 00:00:00")
+    if hi:
+        sql += f" AND t.{col} < %s"
+        params.append(f"{hi} 00:00:00")
+    return sql, params
 
 
 def fill_domain(settings, database: str, table: str, start, stop, *, dry_run: bool = False,
@@ -66,20 +74,13 @@ def fill_domain(settings, database: str, table: str, start, stop, *, dry_run: bo
         raise ConfigError(f"fill-domain works on {', '.join(TABLES)}, not {table!r}")
     col = date_column(table)
     lo, hi = legacy_week_window(start, stop) if start else (None, stop)
-    where, params = [], []
-    if lo:
-        where.append(f"t.{col} >= %s")
-        params.append(f"{lo} 00:00:00")
-    if hi:
-        where.append(f"t.{col} < %s")
-        params.append(f"{hi} 00:00:00")
-    period = "".join(f" AND {w}" for w in where)
+    unfilled = ("(t.domain = '' OR t.domain = '?' OR t.domain IS NULL) "
+                "AND t.host <> '' AND t.host IS NOT NULL")
     conn = dbmod.connect(settings, database)
     try:
         with conn.cursor() as cur:
-            cur.execute(f"SELECT DISTINCT LOWER(t.host) FROM {q(table)} t WHERE "
-                        f"{UNFILLED.replace('domain', 't.domain').replace('host', 't.host')}{period}",
-                        params)
+            period, params = _period(col, lo, hi)
+            cur.execute(f"SELECT DISTINCT LOWER(t.host) FROM {q(table)} t WHERE {unfilled}{period}", params)
             pairs = [(h, get_domain(h)) for (h,) in cur.fetchall() if h]
             say(f"fill-domain {table}: {len(pairs)} distinct hosts without a domain")
             if dry_run or not pairs:
@@ -89,11 +90,13 @@ def fill_domain(settings, database: str, table: str, start, stop, *, dry_run: bo
             cur.execute("CREATE TEMPORARY TABLE hz_host_domain (host VARCHAR(255) NOT NULL PRIMARY KEY, "
                         "domain VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
             cur.executemany("INSERT IGNORE INTO hz_host_domain VALUES (%s, %s)", pairs)
-            exact = "BINARY t.host = d.host" if table == "web" else "t.host = d.host"
-            rows = cur.execute(
-                f"UPDATE {q(table)} t JOIN hz_host_domain d ON {exact} SET t.domain = d.domain "
-                f"WHERE {UNFILLED.replace('domain', 't.domain').replace('host', 't.host')}{period}",
-                params)
+            match = "t.host = d.host AND BINARY t.host = d.host" if table == "web" else "t.host = d.host"
+            rows = 0
+            # one statement per day keeps the row locks of a big month bounded
+            for day_lo, day_hi in days(lo, hi):
+                period, params = _period(col, day_lo, day_hi)
+                rows += cur.execute(f"UPDATE {q(table)} t JOIN hz_host_domain d ON {match} "
+                                    f"SET t.domain = d.domain WHERE {unfilled}{period}", params)
             cur.execute("DROP TEMPORARY TABLE hz_host_domain")
     finally:
         conn.close()

@@ -219,9 +219,13 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
                     country.setdefault(ip, "-")
             cur.execute("CREATE TEMPORARY TABLE hz_ip_country (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                         "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-            cur.executemany("INSERT INTO hz_ip_country VALUES (%s, %s)", sorted(country.items()))
-            filled = cur.execute(f"UPDATE {tbl} t JOIN hz_ip_country c ON t.ip = c.ip "
-                                 f"SET t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
+            filled, pending = 0, sorted(country.items())
+            # a few thousand addresses per statement keeps the row locks bounded
+            for i in range(0, len(pending), 2000):
+                cur.execute("DELETE FROM hz_ip_country")
+                cur.executemany("INSERT INTO hz_ip_country VALUES (%s, %s)", pending[i:i + 2000])
+                filled += cur.execute(f"UPDATE {tbl} t JOIN hz_ip_country c ON t.ip = c.ip SET "
+                                      f"t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
             cur.execute("DROP TEMPORARY TABLE hz_ip_country")
     finally:
         conn.close()

@@ -14,39 +14,37 @@ from . import dns, domain, geo, hubdata
 from .window import month_bounds
 
 
+def _steps(settings):
+    """(label, function, arguments) in the reference's order; `period` marks a dated step."""
+    met = settings.db.metrics_db
+    return [
+        ("import-hub-data", hubdata.import_hub_data, ()),
+        ("resolve-dns sessionlog_metrics", dns.resolve_dns, (met, "sessionlog_metrics", "period")),
+        ("fill-domain sessionlog_metrics", domain.fill_domain, (met, "sessionlog_metrics", "period")),
+        ("fill-user-info sessionlog_metrics", hubdata.fill_user_info, (met, "sessionlog_metrics")),
+        ("fill-ipcountry sessionlog_metrics", geo.fill_ipcountry, (met, "sessionlog_metrics", "period")),
+        ("middleware-wall", hubdata.middleware, ("walltime",)),
+        ("middleware-cpu", hubdata.middleware, ("cputime",)),
+        ("resolve-dns web", dns.resolve_dns, (met, "web", "period")),
+        ("resolve-dns toolstart", dns.resolve_dns, (met, "toolstart", "period")),
+        ("fill-domain web", domain.fill_domain, (met, "web", "period")),
+        ("fill-domain toolstart", domain.fill_domain, (met, "toolstart", "period")),
+        ("fill-user-info toolstart", hubdata.fill_user_info, (met, "toolstart")),
+        ("fill-ipcountry web", geo.fill_ipcountry, (met, "web", "period")),
+        ("fill-ipcountry toolstart", geo.fill_ipcountry, (met, "toolstart", "period")),
+    ]
+
+
 def enrich_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
     start, stop = month_bounds(month)
-    met = settings.db.metrics_db
     began = time.monotonic()
-    steps = [
-        ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
-        ("resolve-dns sessionlog_metrics",
-         lambda: dns.resolve_dns(settings, met, "sessionlog_metrics", start, stop, dry_run=dry_run, say=say)),
-        ("fill-domain sessionlog_metrics",
-         lambda: domain.fill_domain(settings, met, "sessionlog_metrics", start, stop, dry_run=dry_run, say=say)),
-        ("fill-user-info sessionlog_metrics",
-         lambda: hubdata.fill_user_info(settings, met, "sessionlog_metrics", dry_run=dry_run, say=say)),
-        ("fill-ipcountry sessionlog_metrics",
-         lambda: geo.fill_ipcountry(settings, met, "sessionlog_metrics", start, stop, dry_run=dry_run, say=say)),
-        ("middleware-wall", lambda: hubdata.middleware(settings, "walltime", dry_run=dry_run, say=say)),
-        ("middleware-cpu", lambda: hubdata.middleware(settings, "cputime", dry_run=dry_run, say=say)),
-        ("resolve-dns web", lambda: dns.resolve_dns(settings, met, "web", start, stop, dry_run=dry_run, say=say)),
-        ("resolve-dns toolstart",
-         lambda: dns.resolve_dns(settings, met, "toolstart", start, stop, dry_run=dry_run, say=say)),
-        ("fill-domain web", lambda: domain.fill_domain(settings, met, "web", start, stop, dry_run=dry_run, say=say)),
-        ("fill-domain toolstart",
-         lambda: domain.fill_domain(settings, met, "toolstart", start, stop, dry_run=dry_run, say=say)),
-        ("fill-user-info toolstart",
-         lambda: hubdata.fill_user_info(settings, met, "toolstart", dry_run=dry_run, say=say)),
-        ("fill-ipcountry web",
-         lambda: geo.fill_ipcountry(settings, met, "web", start, stop, dry_run=dry_run, say=say)),
-        ("fill-ipcountry toolstart",
-         lambda: geo.fill_ipcountry(settings, met, "toolstart", start, stop, dry_run=dry_run, say=say)),
-    ]
     done = {}
-    for name, step in steps:
+    for label, step, args in _steps(settings):
+        if args and args[-1] == "period":
+            args = (*args[:-1], start, stop)
         t = time.monotonic()
-        done[name] = {**step(), "seconds": round(time.monotonic() - t, 2)}
+        done[label] = {**step(settings, *args, dry_run=dry_run, say=say),
+                       "seconds": round(time.monotonic() - t, 2)}
     record = {"stage": "dns-resolved", "site": settings.site, "month": month, "steps": done,
               "seconds": round(time.monotonic() - began, 2)}
     if marker and not dry_run:

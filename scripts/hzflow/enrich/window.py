@@ -63,3 +63,16 @@ def legacy_week_window(start: date, stop: date) -> tuple[date, date]:
     included.  Kept because it changes which rows are filled.
     """
     return start - timedelta(days=1), stop
+
+
+def days(lo: date | None, hi: date | None):
+    """Day-sized windows over [lo, hi), so that big months are written a day at a time.
+
+    An open-ended window is yielded whole.
+    """
+    if lo is None or hi is None:
+        yield lo, hi
+        return
+    while lo < hi:
+        yield lo, min(lo + timedelta(days=1), hi)
+        lo += timedelta(days=1)
