@@ -170,6 +170,30 @@ def cmd_enrich_month(settings, a):
     return 0
 
 
+def cmd_logfix_session(settings, a):
+    from .sessions import logfix_session
+    logfix_session(settings, a.month or _this_month(), dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_clean_bots(settings, a):
+    from .sessions import clean_bots
+    start, stop = _period(a)
+    clean_bots(settings, a.table, start, stop, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_rebuild_webhits(settings, a):
+    from .sessions import rebuild_webhits
+    rebuild_webhits(settings, a.month or _this_month(), dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def _this_month() -> str:
+    from datetime import date
+    return f"{date.today():%Y-%m}"
+
+
 def cmd_cron(settings, a):
     from .workflow import cron
     return cron(settings, a.snakemake_args)
@@ -239,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
         sp.add_argument("table")
         sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
+    sp = add("logfix-session", cmd_logfix_session, "coalesce a month's web rows into websessions")
+    sp.add_argument("month", type=_month, nargs="?", help="default: this month")
+    sp = add("clean-bots", cmd_clean_bots, "delete rows of excluded domains and hosts (exclude_list)")
+    sp.add_argument("table", choices=("web", "websessions"))
+    sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (default: this month)")
+    sp = add("rebuild-webhits", cmd_rebuild_webhits, "recount a month's webhits from its web rows")
+    sp.add_argument("month", type=_month, nargs="?", help="default: this month")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)
     sp.add_argument("--marker", type=Path)
