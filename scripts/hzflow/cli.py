@@ -189,6 +189,12 @@ def cmd_rebuild_webhits(settings, a):
     return 0
 
 
+def cmd_tool_stage(settings, a):
+    from . import tools
+    getattr(tools, a.stage)(settings, a.month or _this_month(), dry_run=a.dry_run, say=_say)
+    return 0
+
+
 def _this_month() -> str:
     from datetime import date
     return f"{date.today():%Y-%m}"
@@ -270,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (default: this month)")
     sp = add("rebuild-webhits", cmd_rebuild_webhits, "recount a month's webhits from its web rows")
     sp.add_argument("month", type=_month, nargs="?", help="default: this month")
+    for name, stage, what in (
+            ("gen-tool-stats", "gen_tool_stats", "per-tool usage per period into jos_resource_stats_tools"),
+            ("gen-tool-tops", "gen_tool_tops", "each tool's users by country, domain and org type"),
+            ("gen-tool-toplists", "gen_tool_toplists", "tools ranked per measure into jos_stats_topvals"),
+            ("andmore-usage", "andmore_usage", "visitors of each other resource into jos_resource_stats")):
+        sp = add(name, cmd_tool_stage, what)
+        sp.set_defaults(stage=stage)
+        sp.add_argument("month", type=_month, nargs="?", help="default: this month")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)
     sp.add_argument("--marker", type=Path)

@@ -22,7 +22,7 @@ from ..config import Settings
 HERE = Path(__file__).resolve().parent
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3"
 DEFAULT_REFERENCE_DATA = (HERE / "reference_geo.sql", HERE / "reference_classes.sql")
-REFERENCE_TABLES = ("bot_useragents", "continents", "countries", "country_continent",
+REFERENCE_TABLES = ("bot_useragents", "continents", "country_continent",
                     "domainclass", "domainclasses", "exclude_list")
 
 
