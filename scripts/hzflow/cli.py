@@ -195,6 +195,11 @@ def cmd_tool_stage(settings, a):
     return 0
 
 
+def cmd_whoisonline(settings, a):
+    from .whoisonline import run_locked
+    return run_locked(settings, dry_run=a.dry_run, say=_say)
+
+
 def _this_month() -> str:
     from datetime import date
     return f"{date.today():%Y-%m}"
@@ -284,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp = add(name, cmd_tool_stage, what)
         sp.set_defaults(stage=stage)
         sp.add_argument("month", type=_month, nargs="?", help="default: this month")
+    add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)
     sp.add_argument("--marker", type=Path)

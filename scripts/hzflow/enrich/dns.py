@@ -85,7 +85,7 @@ def resolver_for(settings) -> Resolver:
                     float(d.get("timeout", 2.0)))
 
 
-def _fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
+def fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
     d = settings.section("dns")
     now = datetime.now().replace(microsecond=0)
     named = now - timedelta(days=int(d.get("ttl_days", 30)))
@@ -103,7 +103,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
     col = "start" if table == "sessionlog_metrics" else "datetime"
     tbl = f"{q(database)}.{q(table)}"
     cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
-    fresh, fresh_args = _fresh_condition(settings, "c")
+    fresh, fresh_args = fresh_condition(settings, "c")
     started = time.monotonic()
     conn = dbmod.connect(settings, settings.db.metrics_db)
     stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
@@ -148,6 +148,16 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
     return stats
 
 
+def store_answers(cur, cache: str, answers) -> None:
+    """Cache the names and no-names among (ip, status, host) answers; errors are never cached."""
+    now = datetime.now().replace(microsecond=0)
+    rows = [(ip, host.lower()[:255], status, now) for ip, status, host in answers if status != "error"]
+    if rows:
+        cur.executemany(f"INSERT INTO {cache} (ip, host, status, resolved_at) VALUES (%s, %s, %s, %s) "
+                        f"ON DUPLICATE KEY UPDATE host = VALUES(host), status = VALUES(status), "
+                        f"resolved_at = VALUES(resolved_at)", rows)
+
+
 def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
     """Query the addresses without a fresh cache entry, batch by batch, caching the answers."""
     own = resolver is None
@@ -163,14 +173,7 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
                 return
             last = batch[-1]
             answers = resolver.resolve(batch)
-            now = datetime.now().replace(microsecond=0)
-            rows = [(ip, host.lower()[:255], status, now) for ip, status, host in answers
-                    if status != "error"]
-            if rows:
-                cur.executemany(f"INSERT INTO {cache} (ip, host, status, resolved_at) "
-                                f"VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE "
-                                f"host = VALUES(host), status = VALUES(status), "
-                                f"resolved_at = VALUES(resolved_at)", rows)
+            store_answers(cur, cache, answers)
             failed = sum(1 for _, status, _ in answers if status == "error")
             stats["asked"] += len(batch)
             stats["failed"] += failed
