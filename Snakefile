@@ -13,6 +13,7 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/import.smk"
 include: "rules/enrich.smk"
+include: "rules/sessions.smk"
 
 
 rule all:

@@ -101,7 +101,6 @@ def all_targets():
     targets; listing the days here is what makes a newly arrived day (and
     through it its month) run.
     """
-    stages = ["imported", "dns-resolved"] + (["archived"] if SETTINGS.archive_logs else [])
-    return ([marker(stage, month) for month in MONTHS for stage in stages]
+    return ([marker(stage, month) for month in MONTHS for stage in layout.month_stages(SETTINGS)]
             + [day_marker(d) for d in TARGET_DAYS]
             + [new_sources_note(d, k) for d, k in sorted(NEW_SOURCE_DAYS.items())])

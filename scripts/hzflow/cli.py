@@ -183,8 +183,14 @@ def cmd_clean_bots(settings, a):
     return 0
 
 
+def cmd_backfill_dnload(settings, a):
+    from .imports.repair import backfill_dnload
+    backfill_dnload(settings, a.start, dry_run=a.dry_run, say=_say)
+    return 0
+
+
 def cmd_rebuild_webhits(settings, a):
-    from .sessions import rebuild_webhits
+    from .imports.repair import rebuild_webhits
     rebuild_webhits(settings, a.month or _this_month(), dry_run=a.dry_run, say=_say)
     return 0
 
@@ -192,6 +198,12 @@ def cmd_rebuild_webhits(settings, a):
 def cmd_tool_stage(settings, a):
     from . import tools
     getattr(tools, a.stage)(settings, a.month or _this_month(), dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_sessionize_month(settings, a):
+    from .sessions import sessionize_month
+    sessionize_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
     return 0
 
 
@@ -279,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("clean-bots", cmd_clean_bots, "delete rows of excluded domains and hosts (exclude_list)")
     sp.add_argument("table", choices=("web", "websessions"))
     sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (default: this month)")
+    sp = add("backfill-dnload", cmd_backfill_dnload, "set web.dnload where it is missing")
+    sp.add_argument("--start", type=_month, help="first month (default: all)")
     sp = add("rebuild-webhits", cmd_rebuild_webhits, "recount a month's webhits from its web rows")
     sp.add_argument("month", type=_month, nargs="?", help="default: this month")
     for name, stage, what in (
@@ -289,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = add(name, cmd_tool_stage, what)
         sp.set_defaults(stage=stage)
         sp.add_argument("month", type=_month, nargs="?", help="default: this month")
+    sp = add("sessionize-month", cmd_sessionize_month,
+             "clean, sessionize and enrich a month's sessions, then the tool statistics; then its marker")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
     add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)

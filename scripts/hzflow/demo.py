@@ -50,9 +50,11 @@ def build_hub(server: sandbox.Server, hub_db: str, rng: random.Random, first_day
                              (u[0], "countryorigin", rng.choice(countries).lower())]
         cur.executemany("INSERT INTO jos_user_profiles (user_id, profile_key, profile_value) "
                         "VALUES (%s, %s, %s)", profile_rows)
-        cur.executemany("INSERT INTO jos_resources (id, title, type, published, alias, created) "
-                        "VALUES (%s, %s, %s, 1, %s, '2024-01-01')",
-                        [(r, f"Resource {r}", 7 if r <= 5 else 3, f"res{r}") for r in range(1, 61)])
+        tool_names = dict(enumerate(synth.TOOLS, start=1))
+        cur.executemany("INSERT INTO jos_resources (id, title, type, published, alias, path, created, publish_up) "
+                        "VALUES (%s, %s, %s, 1, %s, %s, '2024-01-01', '2024-01-01')",
+                        [(r, f"Resource {r}", 7 if r <= 5 else 3, tool_names.get(r, f"res{r}"),
+                          "" if r <= 5 else f"/resources/{r}/download/slides.pdf") for r in range(1, 61)])
         cur.executemany("INSERT INTO jos_tool_version (id, toolname, instance, title, version, state, "
                         "released) VALUES (%s, %s, %s, %s, '1.0', 1, '2024-01-01')",
                         [(i + 1, t, f"{t}_r1", t.title()) for i, t in enumerate(synth.TOOLS)])
@@ -72,6 +74,12 @@ def build_hub(server: sandbox.Server, hub_db: str, rng: random.Random, first_day
                         "VALUES (%s, %s, %s, %s, %s, %s)", sessions)
         cur.executemany("INSERT INTO joblog (sessnum, job, event, start, walltime, cputime) "
                         "VALUES (%s, %s, %s, %s, %s, %s)", jobs)
+        now = int(datetime.now().timestamp())
+        cur.executemany("INSERT INTO jos_session (session_id, time, ip, username, guest, userid) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        [(f"demo{i}", now - rng.randint(0, 3000), synth.doc_ip(rng),
+                          f"user{1001 + i}" if i % 3 == 0 else "", 0 if i % 3 == 0 else 1,
+                          1001 + i if i % 3 == 0 else 0) for i in range(12)])
     conn.close()
 
 
@@ -118,7 +126,7 @@ def hzflow(config: Path, *args, check=True, log: Path | None = None) -> int:
     return rc
 
 
-def summary(server: sandbox.Server, metrics_db: str) -> None:
+def summary(server: sandbox.Server, metrics_db: str, hub_db: str) -> None:
     conn = server.connect(metrics_db)
     with conn.cursor() as cur:
         cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), SUM(dnload), "
@@ -131,15 +139,22 @@ def summary(server: sandbox.Server, metrics_db: str) -> None:
         files, rows = cur.fetchone()
         cur.execute("SELECT COUNT(*) FROM bot_useragents")
         bots = cur.fetchone()[0]
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), SUM(jobs) FROM websessions "
+                    "GROUP BY m ORDER BY m")
+        sessions = {m: (n, j) for m, n, j in cur.fetchall()}
+        cur.execute(f"SELECT COUNT(*) FROM `{hub_db}`.jos_resource_stats_tools")
+        tool_cells = cur.fetchone()[0]
     conn.close()
     print("\nWhat the pipeline built (metrics database %s):" % metrics_db)
-    print(f"  {'month':<8} {'web rows':>9} {'downloads':>9} {'visitor IPs':>11} {'logins':>7} {'users':>6}")
+    print(f"  {'month':<8} {'web rows':>9} {'downloads':>9} {'visitor IPs':>11} {'sessions':>9} "
+          f"{'tool jobs':>9} {'logins':>7} {'users':>6}")
     for m in sorted(set(web) | set(logins)):
         n, d, ips = web.get(m, (0, 0, 0))
         ln, lu = logins.get(m, (0, 0))
-        print(f"  {m:<8} {n:>9} {int(d or 0):>9} {ips:>11} {ln:>7} {lu:>6}")
+        sn, sj = sessions.get(m, (0, 0))
+        print(f"  {m:<8} {n:>9} {int(d or 0):>9} {ips:>11} {sn:>9} {int(sj or 0):>9} {ln:>7} {lu:>6}")
     print(f"  {files} log files recorded in imported_sources ({int(rows or 0)} rows); "
-          f"{bots} crawler user agents known")
+          f"{bots} crawler user agents known; {tool_cells} tool statistics cells in the hub database")
 
 
 def main(argv=None) -> int:
@@ -165,6 +180,7 @@ def main(argv=None) -> int:
         n = write_logs(out / "logs", site, rng, first_day, a.lines_per_day)
         print(f"demo: wrote {n} access-log lines for {first_day} .. {today - timedelta(days=1)} "
               f"under {out / 'logs'}")
+        (out / "hub" / "app" / "site" / "stats" / "maps").mkdir(parents=True)
         config = out / "config.yaml"
         logs = out / "logs"
         config.write_text(yaml.safe_dump({
@@ -183,9 +199,10 @@ def main(argv=None) -> int:
         hzflow(config, "doctor", check=False)
         hzflow(config, "plan")
         hzflow(config, "cron", log=out / "cron.log")
+        hzflow(config, "whoisonline")
         hzflow(config, "status")
         hzflow(config, "plan")
-        summary(server, metrics_db)
+        summary(server, metrics_db, hub_db)
         print(f"\ndemo: markers in {out / 'work' / 'state' / site}, logs of each job in "
               f"{out / 'work' / 'logs' / site}; config {config}")
     finally:

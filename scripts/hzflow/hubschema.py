@@ -17,8 +17,37 @@ CREATE TABLE jos_user_profiles (id int unsigned NOT NULL AUTO_INCREMENT PRIMARY 
   profile_key varchar(100) NOT NULL, profile_value text NOT NULL, ordering int NOT NULL DEFAULT 0,
   access int NOT NULL DEFAULT 0, KEY user_id (user_id));
 CREATE TABLE jos_resources (id int NOT NULL PRIMARY KEY, title varchar(250) NOT NULL DEFAULT '',
-  type int NOT NULL DEFAULT 0, published int NOT NULL DEFAULT 1, alias varchar(100) NOT NULL DEFAULT '',
-  created datetime DEFAULT NULL);
+  type int NOT NULL DEFAULT 0, published int NOT NULL DEFAULT 1, standalone tinyint NOT NULL DEFAULT 1,
+  alias varchar(100) NOT NULL DEFAULT '', path varchar(200) NOT NULL DEFAULT '',
+  created datetime DEFAULT NULL, publish_up datetime DEFAULT NULL);
+CREATE TABLE jos_resource_assoc (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, parent_id int NOT NULL,
+  child_id int NOT NULL, ordering int DEFAULT 0, `grouping` int DEFAULT 0, KEY parent_child (parent_id, child_id));
+CREATE TABLE jos_resource_stats (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, resid bigint NOT NULL,
+  restype int NOT NULL, users bigint DEFAULT NULL, jobs bigint DEFAULT NULL, avg_wall int DEFAULT NULL,
+  tot_wall int DEFAULT NULL, avg_cpu int DEFAULT NULL, tot_cpu int DEFAULT NULL, datetime datetime NOT NULL,
+  period tinyint NOT NULL DEFAULT -1, processed_on datetime DEFAULT NULL,
+  UNIQUE KEY uidx_resid_restype_datetime_period (resid, restype, datetime, period));
+CREATE TABLE jos_resource_stats_tools (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, resid bigint NOT NULL,
+  restype int NOT NULL, users bigint DEFAULT NULL, sessions bigint DEFAULT NULL, simulations bigint DEFAULT NULL,
+  jobs bigint DEFAULT NULL, avg_wall double unsigned DEFAULT 0, tot_wall double unsigned DEFAULT 0,
+  avg_cpu double unsigned DEFAULT 0, tot_cpu double unsigned DEFAULT 0, avg_view double unsigned DEFAULT 0,
+  tot_view double unsigned DEFAULT 0, avg_wait double unsigned DEFAULT 0, tot_wait double unsigned DEFAULT 0,
+  avg_cpus int DEFAULT 0, tot_cpus int DEFAULT 0, datetime datetime NOT NULL, period tinyint NOT NULL DEFAULT -1,
+  processed_on datetime DEFAULT NULL);
+CREATE TABLE jos_resource_stats_tools_topvals (id bigint NOT NULL, top tinyint NOT NULL DEFAULT 0,
+  `rank` tinyint NOT NULL DEFAULT 0, name varchar(255) DEFAULT NULL, value bigint NOT NULL DEFAULT 0);
+CREATE TABLE jos_stats_topvals (id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, top tinyint NOT NULL DEFAULT 0,
+  datetime datetime DEFAULT NULL, period tinyint NOT NULL DEFAULT 1, `rank` smallint NOT NULL DEFAULT 0,
+  name varchar(255) DEFAULT NULL, value bigint NOT NULL DEFAULT 0, KEY idx_top_datetime_period (top, datetime, period));
+CREATE TABLE jos_session (session_id varchar(200) NOT NULL PRIMARY KEY, client_id tinyint unsigned DEFAULT 0,
+  guest tinyint unsigned DEFAULT 1, time varchar(14) DEFAULT '', data mediumtext, userid int DEFAULT 0,
+  username varchar(150) DEFAULT '', usertype varchar(50) DEFAULT '', ip varchar(15) DEFAULT NULL);
+CREATE TABLE jos_session_geo (session_id varchar(200) NOT NULL DEFAULT '0' PRIMARY KEY,
+  username varchar(150) DEFAULT '', time varchar(14) DEFAULT '', guest tinyint DEFAULT 1, userid int DEFAULT 0,
+  ip varchar(15) DEFAULT '', host varchar(128) DEFAULT '', domain varchar(128) DEFAULT '', signed tinyint DEFAULT 0,
+  countrySHORT char(2) DEFAULT NULL, countryLONG varchar(64) DEFAULT NULL, ipREGION varchar(128) DEFAULT NULL,
+  ipCITY varchar(128) DEFAULT NULL, ipLATITUDE double DEFAULT NULL, ipLONGITUDE double DEFAULT NULL,
+  bot tinyint DEFAULT 0, KEY idx_ip (ip));
 CREATE TABLE jos_tool_version (id int NOT NULL PRIMARY KEY, toolname varchar(64) NOT NULL DEFAULT '',
   instance varchar(31) NOT NULL DEFAULT '', title varchar(127) NOT NULL DEFAULT '',
   version varchar(15) NOT NULL DEFAULT '', state int NOT NULL DEFAULT 1, released datetime DEFAULT NULL);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-STAGES = ("imported", "dns-resolved", "archived")
+STAGES = ("imported", "dns-resolved", "sessionized", "archived")
 
 
 def marker(settings, stage: str, month: str) -> Path:
@@ -56,6 +56,11 @@ def month_days(month: str) -> list[str]:
 
 def current_month(today: date | None = None) -> str:
     return (today or date.today()).strftime("%Y-%m")
+
+
+def month_stages(settings) -> list[str]:
+    """The month markers a run builds (archived only when archiving is on)."""
+    return [s for s in STAGES if s != "archived" or settings.archive_logs]
 
 
 def target_months(settings, days_with_logs, today: date | None = None) -> list[str]:

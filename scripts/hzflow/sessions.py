@@ -252,24 +252,42 @@ def clean_bots(settings, table: str, start, stop, *, dry_run: bool = False, say=
     return {"stage": f"clean-bots {table}", "rows": deleted}
 
 
-def rebuild_webhits(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
-    """Replace the month's webhits with one row per day counted from the (cleaned) web rows."""
-    first, following = month_bounds(month)
-    conn = dbmod.metrics(settings)
-    try:
-        if dry_run:
-            with conn.cursor() as cur:
-                cur.execute("SELECT COUNT(DISTINCT DATE(datetime)) FROM web WHERE datetime >= %s "
-                            "AND datetime < %s", (first, following))
-                n = cur.fetchone()[0]
-            say(f"rebuild-webhits {month}: would write {n} days")
-            return {"stage": "rebuild-webhits", "days": n, "status": "dry-run"}
-        with dbmod.transaction(conn) as cur:
-            cur.execute("DELETE FROM webhits WHERE datetime >= %s AND datetime < %s", (first, following))
-            n = cur.execute("INSERT INTO webhits (datetime, hits) SELECT DATE(datetime), COUNT(*) FROM web "
-                            "WHERE datetime >= %s AND datetime < %s GROUP BY DATE(datetime)",
-                            (first, following))
-    finally:
-        conn.close()
-    say(f"rebuild-webhits {month}: {n} days")
-    return {"stage": "rebuild-webhits", "days": n}
+def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
+    """The sessionized month stage: clean, sessionize, enrich the sessions, tool statistics.
+
+    In the reference's order: bots out of web, the day counts again, the
+    month's sessions rebuilt, bots out of the sessions, their hosts, domains
+    and countries, then the tool statistics of the hub.
+    """
+    from . import markers, tools
+    from .enrich import dns, domain, geo
+    from .imports.repair import rebuild_webhits
+
+    start, stop = month_bounds(month)
+    met = settings.db.metrics_db
+    steps = [
+        ("clean-bots web", lambda: clean_bots(settings, "web", start, stop, dry_run=dry_run, say=say)),
+        ("rebuild-webhits", lambda: rebuild_webhits(settings, month, dry_run=dry_run, say=say)),
+        ("logfix-session", lambda: logfix_session(settings, month, rebuild=True, dry_run=dry_run, say=say)),
+        ("clean-bots websessions",
+         lambda: clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say)),
+        ("resolve-dns websessions",
+         lambda: dns.resolve_dns(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
+        ("fill-domain websessions",
+         lambda: domain.fill_domain(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
+        ("fill-ipcountry websessions",
+         lambda: geo.fill_ipcountry(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
+        ("gen-tool-stats", lambda: tools.gen_tool_stats(settings, month, dry_run=dry_run, say=say)),
+        ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
+        ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),
+        ("andmore-usage", lambda: tools.andmore_usage(settings, month, dry_run=dry_run, say=say)),
+    ]
+    began, done = time.monotonic(), {}
+    for label, step in steps:
+        t = time.monotonic()
+        done[label] = {**step(), "seconds": round(time.monotonic() - t, 2)}
+    record = {"stage": "sessionized", "site": settings.site, "month": month, "steps": done,
+              "seconds": round(time.monotonic() - began, 2)}
+    if marker and not dry_run:
+        markers.write(marker, record)
+    return record

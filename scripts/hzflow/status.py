@@ -8,7 +8,7 @@ from . import layout, sources
 def run(settings, say=print) -> int:
     by_day = sources.discover_all(settings, warn=lambda m: say(f"warning: {m}"))
     months = layout.target_months(settings, list(by_day))
-    stages = [s for s in layout.STAGES if s != "archived" or settings.archive_logs]
+    stages = layout.month_stages(settings)
     say(f"site {settings.site}: {len(by_day)} day(s) with logs, months {months[0]} .. {months[-1]}")
     say(f"{'month':<8} " + " ".join(f"{s:<12}" for s in stages) + " days  pending")
     for month in months:

@@ -74,10 +74,12 @@ EVENTS_LOOKBACK_YEARS = 3
 # Internet Explorer 7-11 ended in 2022; since then only bots send it.
 _OLD_MSIE = re.compile(r"MSIE [789]\.0|MSIE 1[01]\.0|Trident/[4-7]\.0", re.I)
 OLD_MSIE_FROM = "2022-01-01"
-_DOWNLOAD = re.compile(
-    r"^/resources/(?:.*/download/|.*\.(txt|png|pdf|ppt|pptx|swf|docx|jpg|doc|zip|mp3|mbtiles"
-    r"|xml|xlsx|webm|mp4|xls|r|csv|nc4|template|tgz|mov|ipynb|py|rar|grd|tif|nc|har)([?#]|$))",
-    re.I)
+DOWNLOAD_EXTENSIONS = ("txt", "png", "pdf", "ppt", "pptx", "swf", "docx", "jpg", "doc", "zip", "mp3",
+                       "mbtiles", "xml", "xlsx", "webm", "mp4", "xls", "r", "csv", "nc4", "template", "tgz",
+                       "mov", "ipynb", "py", "rar", "grd", "tif", "nc", "har")
+# A download: anything under /resources/…/download/, or a document file under /resources/.
+DOWNLOAD_FILE_PATTERN = r"^/resources/.*\.(" + "|".join(DOWNLOAD_EXTENSIONS) + r")([?#]|$)"
+_DOWNLOAD = re.compile(r"^/resources/.*/download/|" + DOWNLOAD_FILE_PATTERN, re.I)
 
 # identify-bots: agent substrings that mark an automated client ...
 BOT_AGENT_WORDS = (
