@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from hzflow import config as hzconfig
 from hzflow import hubschema, sandbox, schema
 from hzflow.ptrserver import PtrServer

@@ -1,6 +1,6 @@
 """Benchmarks that print figures (never a pass/fail on time).
 
-    ./dev/bench.sh [import] [dns] [--lines N]
+    ./dev/bench.sh [import] [dns] [sessions] [--lines N]
 
 import: a deterministic one-day access log (default 1,000,000 lines, about
 20k distinct addresses, a realistic mix of pages, assets, downloads, bots
@@ -12,6 +12,10 @@ dns: 50,000 distinct addresses held by 400,000 web rows of one month,
 resolved against a loopback PTR server that answers after 20 ms: ms per
 address end to end (queries, cache, write-back to every row), then the
 same again from the cache, with the number of queries each run sent.
+
+sessions: 3,000,000 web rows of one month from 60,000 addresses,
+sessionized by `hzflow logfix-session` in a child process: rows per second
+and the peak memory of that process.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import yaml
 
 from . import config as cfgmod
 from . import db as dbmod
@@ -164,9 +169,53 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
     print(f"  queries sent: {asked:,} by the first run, {queries.value - asked:,} by the second")
 
 
+def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> None:
+    """Sessionize one month of `rows` web rows in a child process: rows/s and its peak memory."""
+    import resource
+    import subprocess
+
+    settings = fresh_metrics(server, out)
+    rng = random.Random(3000000)
+    ips = synth.bench_ip_pool(60_000, rng)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv") as tsv:
+        for i in range(rows):
+            ip = ips[rng.randrange(len(ips))]
+            day, second = 1 + rng.randrange(31), rng.randrange(86400)
+            tsv.write(f"2026-07-{day:02d} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}\t"
+                      f"/resources/{i % 700}\t{ip}\thost-{ip.replace('.', '-')}.bench.example.net\t"
+                      f"example.net\n")
+        tsv.flush()
+        conn = dbmod.metrics(settings)
+        with dbmod.transaction(conn) as cur:
+            dbmod.load_file(cur, "web", ("datetime", "content", "ip", "host", "domain"), tsv.name)
+        conn.close()
+    config = out / "bench-sessions.yaml"
+    config.write_text(yaml.safe_dump({**settings.raw}))
+    config.chmod(0o600)
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(config), "logfix-session",
+                        "2026-07"], capture_output=True, text=True)
+    took = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if r.returncode:
+        raise SystemExit(r.stderr)
+    conn = dbmod.metrics(settings)
+    with conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*), COALESCE(SUM(sessionid IS NOT NULL), 0) FROM web")
+        total, stamped = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM websessions")
+        n_sessions = cur.fetchone()[0]
+    conn.close()
+    print(f"sessions benchmark: {total:,} web rows in one month, 60,000 addresses")
+    print(f"  logfix-session: {took:6.2f} s  {total / took:>10,.0f} rows/s, {n_sessions:,} sessions, "
+          f"{int(stamped):,} rows stamped (days 8, 16, 24 stay out, as in the reference)")
+    print(f"  peak memory of the sessionizing process: {peak_mb:,.0f} MB")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", nargs="*", default=["import", "dns"], help="benchmarks to run: import, dns")
+    ap.add_argument("which", nargs="*", default=["import", "dns", "sessions"],
+                    help="benchmarks to run: import, dns, sessions")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
     a = ap.parse_args(argv)
@@ -177,6 +226,8 @@ def main(argv=None) -> int:
             bench_import(server, out, a.lines)
         if "dns" in a.which:
             bench_dns(server, out)
+        if "sessions" in a.which:
+            bench_sessions(server, out)
     return 0
 
 

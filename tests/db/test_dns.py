@@ -2,7 +2,6 @@
 
 import socket
 
-
 from hzflow.ptrserver import PtrServer
 
 MONTH = "2025-07"

@@ -9,7 +9,6 @@ import sys
 import time
 from datetime import date
 
-
 from hzflow import synth
 
 WEB = ("datetime, content, ip, uidNumber, apache_pid, referrer, useragent, joomla_sessionid, "

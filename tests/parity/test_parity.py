@@ -9,12 +9,13 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PARITY
 
 # Ports whose stages hzflow implements; later stages add theirs here.
 IMPLEMENTED_PORTS = ("import_apache", "import_webhits", "import_auth", "identify_bots",
-                     "fill_domain", "fill_ipcountry", "fill_user_info", "import_hub_data", "middleware")
+                     "fill_domain", "fill_ipcountry", "fill_user_info", "import_hub_data", "middleware",
+                     "logfix_session", "clean_bots", "gen_tool_stats", "gen_tool_tops", "gen_tool_toplists",
+                     "andmore_usage", "whoisonline")
 
 pytestmark = pytest.mark.skipif(not (PARITY / "run").exists(),
                                 reason=f"golden parity data not found at {PARITY}")

@@ -2,7 +2,6 @@
 
 import pytest
 import yaml
-
 from hzflow import config as hzconfig
 
 BASE = {"site": "myhub", "db": {"user": "u", "hub_db": "myhub", "metrics_db": "myhub_metrics"}}

@@ -1,10 +1,10 @@
 """The legacy domain rules, case by case."""
 
-import pytest
+from datetime import date
 
+import pytest
 from hzflow.enrich.domain import get_domain
 from hzflow.enrich.window import legacy_week_window, spec_bounds
-from datetime import date
 
 
 @pytest.mark.parametrize("host, domain", [

@@ -3,7 +3,6 @@
 import gzip
 
 import pytest
-
 from hzflow.imports import apache, auth
 from hzflow.imports import logparse as lp
 
@@ -155,6 +154,7 @@ def test_automated_agents_are_recognised():
 
 def test_the_fast_pattern_splits_every_line_it_accepts_exactly_like_the_full_one():
     import random
+
     from hzflow import synth
     rng = random.Random(11)
     lines = synth.access_day(synth.date(2026, 7, 1), 300, rng) + [line(), line(agent='x "quoted" y')]

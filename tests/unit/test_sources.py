@@ -1,7 +1,6 @@
 """Source discovery: places, priority, dates from names."""
 
 import yaml
-
 from hzflow import config as hzconfig
 from hzflow import sources
 

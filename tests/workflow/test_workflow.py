@@ -8,7 +8,6 @@ import random
 from datetime import date, timedelta
 
 import pytest
-
 from hzflow import layout, synth
 
 pytestmark = pytest.mark.workflow
@@ -77,7 +76,7 @@ def test_first_run_builds_everything_and_a_second_run_nothing(tree):
     months = layout.months_between(f"{months_back(2):%Y-%m}", f"{date.today():%Y-%m}")
     built = marker_times(tree)
     for m in months:
-        for stage in ("imported", "dns-resolved", "archived"):
+        for stage in ("imported", "dns-resolved", "sessionized", "archived"):
             assert f"{stage}/{m}.json" in built
     for d in tree.days:
         assert f"imported/day/{d}.json" in built
@@ -106,7 +105,7 @@ def test_a_new_day_reruns_only_that_day_and_its_month(tree):
     changed = {k for k in after if before.get(k) != after[k]}
     month = f"{new_day:%Y-%m}"
     assert changed == {f"imported/day/{new_day}.json", f"imported/{month}.json",
-                       f"dns-resolved/{month}.json", f"archived/{month}.json"}
+                       f"dns-resolved/{month}.json", f"sessionized/{month}.json", f"archived/{month}.json"}
     new_rows = tree.query("SELECT COUNT(*), COUNT(host), COUNT(domain), COUNT(ipcountry) FROM web "
                           "WHERE DATE(datetime) = %s", (new_day,))[0]
     assert new_rows[0] > 0 and len(set(new_rows)) == 1          # enriched like the older days
@@ -181,6 +180,19 @@ def test_a_second_cron_exits_at_once_while_one_runs(tree):
         r = tree.hzflow("cron", timeout=60)
     assert r.returncode == 0 and "another run holds" in r.stdout
     assert db_state(tree)[0] == [] and not (tree.work / "state").exists()
+
+
+def test_whoisonline_has_a_lock_of_its_own(tree):
+    (tree.root / "hub" / "app" / "site" / "stats" / "maps").mkdir(parents=True)
+    tree.work.mkdir(parents=True, exist_ok=True)
+    with open(tree.work / ".hzflow-cron.lock", "a") as cron_lock:
+        fcntl.flock(cron_lock, fcntl.LOCK_EX)                  # a long pipeline run does not delay the map
+        tree.hzflow("whoisonline")
+        assert (tree.root / "hub" / "app" / "site" / "stats" / "maps" / "whoisonline.xml").exists()
+        with open(tree.work / ".hzflow-whoisonline.lock", "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            r = tree.hzflow("whoisonline", timeout=60)
+    assert r.returncode == 0 and "another run holds the lock" in r.stdout
 
 
 def test_a_stale_snakemake_lock_is_cleared_under_the_flock(tree):

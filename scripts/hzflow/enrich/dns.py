@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 import aiodns
 import pycares
 
-from ..config import ConfigError
 from .. import db as dbmod
+from ..config import ConfigError
 from ..db import quote_ident as q
 from .window import days
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..config import ConfigError
 from .. import db as dbmod
+from ..config import ConfigError
 from ..db import quote_ident as q
 from .window import days, legacy_week_window
 

@@ -23,8 +23,8 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
-from ..config import ConfigError
 from .. import db as dbmod
+from ..config import ConfigError
 from ..db import quote_ident as q
 from .window import legacy_week_window
 

@@ -5,8 +5,8 @@ All set-based: one statement per idea, across databases on the same server.
 
 from __future__ import annotations
 
-from ..config import ConfigError
 from .. import db as dbmod
+from ..config import ConfigError
 from ..db import quote_ident as q
 
 # Monitoring and test accounts whose tool sessions are not usage.

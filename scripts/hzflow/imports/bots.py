@@ -28,7 +28,10 @@ def record_bot_agents(cur, agents) -> int:
 
 
 def identify_file(settings, path: Path, *, dry_run: bool = False) -> dict:
-    from .apache import Filters, scan_file  # apache imports this module for record_bot_agents
+    from .apache import (  # apache imports this module for record_bot_agents
+        Filters,
+        scan_file,
+    )
 
     result = scan_file(Path(path), Filters(), settings.malformed_samples)
     automated = sorted(a for a in result.agents if lp.looks_automated(a))

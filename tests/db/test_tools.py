@@ -1,0 +1,80 @@
+"""Tool statistics and who-is-online against a real hub database."""
+
+from datetime import datetime
+
+from test_geo import Service
+from test_hubdata import seed_hub
+
+
+def seed_tools(hub):
+    seed_hub(hub)
+    hub.hub_query("UPDATE sessionlog SET walltime = 100, viewtime = 10")
+    hub.hub_query("INSERT INTO jos_resources (id, title, type, published, standalone, alias) VALUES "
+                  "(10, 'Quantum Dot Lab', 7, 1, 1, 'qdot'), (11, 'Abacus', 7, 1, 1, 'abacus'), "
+                  "(12, 'Slides', 3, 1, 1, 'slides')")
+    hub.hub_query("UPDATE jos_resources SET path = '/resources/12/download/slides.pdf' WHERE id = 12")
+    hub.hub_query("INSERT INTO jos_tool_version (id, toolname, instance) VALUES (1, 'qdot', 'qdot_r2'), "
+                  "(2, 'qdot', 'qdot_dev')")
+    hub.hzflow("import-hub-data")
+
+
+def test_tool_stats_tops_and_toplists(ready_hub):
+    seed_tools(ready_hub)
+    for stage in ("gen-tool-stats", "gen-tool-tops", "gen-tool-toplists", "gen-tool-stats"):
+        ready_hub.hzflow(stage, "2025-07")
+    rows = ready_hub.hub_query("SELECT resid, period, users, sessions, simulations, jobs, tot_wall, avg_wall "
+                               "FROM jos_resource_stats_tools WHERE period = 1 ORDER BY resid")
+    # qdot: alice, gridstat, hctest7 (the tool statistics count every account); abacus: bob
+    # runs (simulations) include the "[waiting]" job; jobs do not
+    assert rows == [(10, 1, 3, 3, 4, 3, 300.0, 75.0), (11, 1, 1, 1, 1, 1, 100.0, 100.0)]
+    assert ready_hub.hub_query("SELECT COUNT(*) FROM jos_resource_stats_tools")[0][0] == 12   # 2 tools x 6 periods
+    assert ready_hub.hub_query("SELECT resid, users, avg_wall FROM jos_resource_stats WHERE period = 1 "
+                               "ORDER BY resid") == [(10, 3, 75), (11, 1, 100)]
+    toplist = ready_hub.hub_query("SELECT `rank`, name, value FROM jos_stats_topvals WHERE top = 2 AND period = 1 "
+                                  "ORDER BY `rank`")
+    assert toplist == [(0, "Total Simulation Users", 4), (1, "10 ~ Quantum Dot Lab", 3), (2, "11 ~ Abacus", 1)]
+    tops = ready_hub.hub_query("SELECT top, `rank`, name, value FROM jos_resource_stats_tools_topvals t "
+                               "JOIN jos_resource_stats_tools s ON s.id = t.id WHERE s.resid = 10 AND s.period = 1 "
+                               "ORDER BY top, `rank`")
+    assert tops[0] == (1, 0, "Total Users", 3) and (3, 0, "Total Users", 3) in tops
+
+
+def test_andmore_counts_distinct_visitors_of_a_resource(ready_hub):
+    seed_tools(ready_hub)
+    conn = ready_hub.server.connect(ready_hub.metrics_db)
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO web (datetime, ip, host, content) VALUES (%s, %s, %s, %s)",
+                        [("2025-07-02", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
+                         ("2025-07-03", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
+                         ("2025-07-04", "192.0.2.2", "b", "/resources/12/download/slides.pdf"),
+                         ("2025-06-04", "192.0.2.3", "c", "/resources/12/download/slides.pdf")])
+    conn.close()
+    ready_hub.hzflow("andmore-usage", "2025-07")
+    ready_hub.hzflow("andmore-usage", "2025-07")
+    assert ready_hub.hub_query("SELECT period, users FROM jos_resource_stats WHERE resid = 12 ORDER BY period") == [
+        (1, 2), (12, 3), (14, 3)]
+
+
+def test_whoisonline_names_locates_and_draws_the_map(ready_hub, tmp_path):
+    maps = tmp_path / "hub" / "app" / "site" / "stats" / "maps"
+    maps.mkdir(parents=True)
+    service = Service()
+    try:
+        ready_hub.write_config(geoip={"provider": "service", "url": service.url})
+        now = int(datetime.now().timestamp())
+        ready_hub.hub_query("INSERT INTO jos_session (session_id, time, ip, username, guest, userid) VALUES "
+                            "('a', %s, '8.8.8.8', 'alice', 0, 1), ('b', %s, '8.8.8.8', 'alice', 0, 1), "
+                            "('c', %s, '193.0.6.139', '', 1, 0), ('d', %s, '203.0.113.9', '', 1, 0), "
+                            "('old', %s, '200.1.2.3', '', 1, 0)",
+                            (now - 10, now - 20, now - 30, now - 40, now - 7200))
+        ready_hub.hzflow("whoisonline")
+        ready_hub.hzflow("whoisonline")
+    finally:
+        service.close()
+    geo = ready_hub.hub_query("SELECT session_id, host, domain, countrySHORT, ipLATITUDE FROM jos_session_geo "
+                              "ORDER BY session_id")
+    assert geo == [("a", "host-8-8-8-8.hosts.example.net", "example.net", "US", 1.5),
+                   ("c", "host-193-0-6-139.hosts.example.net", "example.net", "NL", 1.5),
+                   ("d", "host-203-0-113-9.hosts.example.net", "example.net", "-", None)]
+    xml = (maps / "whoisonline.xml").read_text()
+    assert xml.count("<marker ") == 1 and "Users: 1" in xml and "Guests: 1" in xml
