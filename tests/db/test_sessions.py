@@ -1,6 +1,5 @@
 """Sessions, bot cleaning and webhits against the real database."""
 
-import pytest
 
 
 def add_web(hub, rows):
