@@ -13,7 +13,8 @@ resolved against a loopback PTR server that answers after 20 ms: ms per
 address end to end (queries, cache, write-back to every row), then the
 same again from the cache, with the number of queries each run sent.
 
-sessions: 3,000,000 web rows of one month from 60,000 addresses,
+sessions: 3,000,000 web rows of one month from 60,000 addresses (visits of
+3 to 20 requests a few minutes apart),
 sessionized by `hzflow logfix-session` in a child process: rows per second
 and the peak memory of that process.
 """
@@ -170,7 +171,7 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
 
 
 def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> None:
-    """Sessionize one month of `rows` web rows in a child process: rows/s and its peak memory."""
+    """Sessionize one month of `rows` web rows (visits of 3-20 requests) in a child process."""
     import resource
     import subprocess
 
@@ -178,12 +179,16 @@ def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> 
     rng = random.Random(3000000)
     ips = synth.bench_ip_pool(60_000, rng)
     with tempfile.NamedTemporaryFile("w", suffix=".tsv") as tsv:
-        for i in range(rows):
+        written = 0
+        while written < rows:              # visits: a burst of requests from one address
             ip = ips[rng.randrange(len(ips))]
-            day, second = 1 + rng.randrange(31), rng.randrange(86400)
-            tsv.write(f"2026-07-{day:02d} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}\t"
-                      f"/resources/{i % 700}\t{ip}\thost-{ip.replace('.', '-')}.bench.example.net\t"
-                      f"example.net\n")
+            host = f"host-{ip.replace('.', '-')}.bench.example.net"
+            day, second = 1 + rng.randrange(31), rng.randrange(80000)
+            for _ in range(min(rng.randint(3, 20), rows - written)):
+                second = min(second + rng.randint(5, 400), 86399)
+                tsv.write(f"2026-07-{day:02d} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+                          f"\t/resources/{written % 700}\t{ip}\t{host}\texample.net\n")
+                written += 1
         tsv.flush()
         conn = dbmod.metrics(settings)
         with dbmod.transaction(conn) as cur:
