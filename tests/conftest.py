@@ -89,6 +89,16 @@ class Hub:
     def dump(self, table: str, columns: str = "*", order: str = "id") -> list[tuple]:
         return self.query(f"SELECT {columns} FROM `{table}` ORDER BY {order}")
 
+    def insert(self, table: str, columns: str, rows) -> None:
+        """Seed rows into a metrics table: insert("web", "datetime, ip", [(…), …])."""
+        conn = self.server.connect(self.metrics_db)
+        try:
+            with conn.cursor() as cur:
+                marks = ", ".join(["%s"] * len(columns.split(",")))
+                cur.executemany(f"INSERT INTO `{table}` ({columns}) VALUES ({marks})", rows)
+        finally:
+            conn.close()
+
     def hub_query(self, sql: str, params=()) -> list[tuple]:
         return self.query(sql, params, self.hub_db)
 

@@ -8,10 +8,7 @@ MONTH = "2025-07"
 
 
 def seed(hub, rows):
-    conn = hub.server.connect(hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO web (datetime, ip, content, host) VALUES (%s, %s, %s, %s)", rows)
-    conn.close()
+    hub.insert("web", "datetime, ip, content, host", rows)
 
 
 def hosts(hub):

@@ -13,12 +13,9 @@ def dumps(hub):
 
 def seed(hub):
     seed_hub(hub)
-    conn = hub.server.connect(hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO web (datetime, ip, content) VALUES (%s, %s, %s)",
-                        [("2025-07-01 10:00:00", "192.0.2.1", "/a"), ("2025-07-09 10:00:00", "8.8.8.8", "/b"),
-                         ("2025-07-09 11:00:00", "10.2.3.4", "/c"), ("2025-07-30 10:00:00", "192.0.2.10", "/d")])
-    conn.close()
+    hub.insert("web", "datetime, ip, content",
+               [("2025-07-01 10:00:00", "192.0.2.1", "/a"), ("2025-07-09 10:00:00", "8.8.8.8", "/b"),
+                ("2025-07-09 11:00:00", "10.2.3.4", "/c"), ("2025-07-30 10:00:00", "192.0.2.10", "/d")])
 
 
 def test_a_month_enriched_twice_equals_once_and_dry_run_writes_nothing(ready_hub, tmp_path):

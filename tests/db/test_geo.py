@@ -60,9 +60,7 @@ def service():
 
 
 def seed(hub):
-    conn = hub.server.connect(hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO web (datetime, ip, content, ipcountry) VALUES (%s, %s, %s, %s)", [
+    hub.insert("web", "datetime, ip, content, ipcountry", [
             ("2025-07-02 00:00:00", "8.8.8.8", "/a", None),
             ("2025-07-03 00:00:00", "200.1.2.3", "/b", ""),        # above the legacy cache's signed INT
             ("2025-07-04 00:00:00", "192.168.1.9", "/c", None),    # private
@@ -72,7 +70,6 @@ def seed(hub):
             ("2025-07-08 00:00:00", "8.8.8.8", "/g", "US"),        # already filled
             ("2025-08-09 00:00:00", "8.8.8.8", "/h", None),        # other month, same address
             ("2025-08-09 00:00:00", "192.168.1.9", "/i", None)])   # other month, private: untouched
-    conn.close()
     hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
                   "VALUES (%s, 'AU', 'Australia', NOW())", (ip_number("1.2.3.4"),))
 

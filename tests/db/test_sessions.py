@@ -3,10 +3,7 @@
 
 
 def add_web(hub, rows):
-    conn = hub.server.connect(hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO web (datetime, ip, host, domain, content) VALUES (%s, %s, %s, %s, '/x')", rows)
-    conn.close()
+    hub.insert("web", "datetime, ip, host, domain", rows)
 
 
 def sessions(hub):
@@ -37,15 +34,12 @@ def test_jobs_are_counted_stamped_and_capped(ready_hub):
     add_web(ready_hub, [("2025-07-02 10:00:00", "192.0.2.1", "a.example.org", "example.org"),
                         ("2025-07-02 10:10:00", "192.0.2.1", "a.example.org", "example.org"),
                         ("2025-07-05 10:00:00", "192.0.2.9", "z.example.org", "example.org")])
-    conn = ready_hub.server.connect(ready_hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO toolstart (datetime, ip, host, success, tool) VALUES (%s, %s, %s, %s, 't')",
-                        [("2025-07-02 10:20:00", "192.0.2.1", "", 1),
-                         ("2025-07-02 10:39:59", "", "a.example.org", 1),        # end + 1799 s: counted
-                         ("2025-07-02 10:40:00", "192.0.2.1", "", 1),            # end + 1800 s: not
-                         ("2025-07-02 10:05:00", "192.0.2.1", "", 0)]            # failed start: not
-                        + [("2025-07-05 10:00:00", "192.0.2.9", "", 1)] * 130)
-    conn.close()
+    ready_hub.insert("toolstart", "datetime, ip, host, success",
+                     [("2025-07-02 10:20:00", "192.0.2.1", "", 1),
+                      ("2025-07-02 10:39:59", "", "a.example.org", 1),        # end + 1799 s: counted
+                      ("2025-07-02 10:40:00", "192.0.2.1", "", 1),            # end + 1800 s: not
+                      ("2025-07-02 10:05:00", "192.0.2.1", "", 0)]            # failed start: not
+                     + [("2025-07-05 10:00:00", "192.0.2.9", "", 1)] * 130)
     ready_hub.hzflow("logfix-session", "2025-07")
     assert [s[4] for s in sessions(ready_hub)] == [2]                          # the 07-05 session is still open
     add_web(ready_hub, [("2025-07-20 10:00:00", "192.0.2.99", "q.example.org", "example.org")])

@@ -41,14 +41,11 @@ def test_tool_stats_tops_and_toplists(ready_hub):
 
 def test_andmore_counts_distinct_visitors_of_a_resource(ready_hub):
     seed_tools(ready_hub)
-    conn = ready_hub.server.connect(ready_hub.metrics_db)
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO web (datetime, ip, host, content) VALUES (%s, %s, %s, %s)",
-                        [("2025-07-02", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
-                         ("2025-07-03", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
-                         ("2025-07-04", "192.0.2.2", "b", "/resources/12/download/slides.pdf"),
-                         ("2025-06-04", "192.0.2.3", "c", "/resources/12/download/slides.pdf")])
-    conn.close()
+    ready_hub.insert("web", "datetime, ip, host, content",
+                     [("2025-07-02", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
+                      ("2025-07-03", "192.0.2.1", "a", "/resources/12/download/slides.pdf"),
+                      ("2025-07-04", "192.0.2.2", "b", "/resources/12/download/slides.pdf"),
+                      ("2025-06-04", "192.0.2.3", "c", "/resources/12/download/slides.pdf")])
     ready_hub.hzflow("andmore-usage", "2025-07")
     ready_hub.hzflow("andmore-usage", "2025-07")
     assert ready_hub.hub_query("SELECT period, users FROM jos_resource_stats WHERE resid = 12 ORDER BY period") == [
