@@ -141,6 +141,18 @@ def plan(cur, database: str) -> list[str]:
     return statements
 
 
+def describe(sql: str) -> str:
+    """A one-line account of a schema statement: 'create table web', 'add to web: dnload, …'."""
+    m = re.match(r"CREATE (DATABASE|TABLE IF NOT EXISTS) `[^`]+`(?:\.`([^`]+)`)?", sql)
+    if m:
+        return "create database" if m.group(1) == "DATABASE" else f"create table {m.group(2)}"
+    m = re.match(r"ALTER TABLE `[^`]+`\.`([^`]+)` (.*)", sql, re.S)
+    if m:
+        added = re.findall(r"ADD (?:COLUMN|UNIQUE KEY|KEY|PRIMARY KEY) `?([^`( ]+)", m.group(2))
+        return f"add to {m.group(1)}: {', '.join(added)}"
+    return " ".join(sql.split())
+
+
 def applied_migrations(cur, database: str) -> set[int]:
     cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s "
                 "AND table_name = 'hzflow_migrations'", (database,))
@@ -191,11 +203,20 @@ def init(settings: Settings, *, dry_run: bool = False, reference_data: Path | No
         with conn.cursor() as cur:
             statements = plan(cur, database)
             done = applied_migrations(cur, database)
+        created = []
         for sql in statements:
-            say(("[dry-run] " if dry_run else "") + sql.replace("\n", " ") + ";")
+            account = describe(sql)
+            if dry_run:
+                say(f"[dry-run] {' '.join(sql.split())};")
+            elif account.startswith("create table "):
+                created.append(account[len("create table "):])
+            else:
+                say(account)
             if not dry_run:
                 with conn.cursor() as cur:
                     cur.execute(sql)
+        if created:
+            say(f"created {len(created)} tables: {', '.join(created)}")
         for mid, desc in MIGRATIONS:
             if mid in done:
                 continue
