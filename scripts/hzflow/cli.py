@@ -207,6 +207,12 @@ def cmd_sessionize_month(settings, a):
     return 0
 
 
+def cmd_summarize_month(settings, a):
+    from .summary import summarize_month
+    summarize_month(settings, a.month, dry_run=a.dry_run, say=_say)
+    return 0
+
+
 def cmd_whoisonline(settings, a):
     from .whoisonline import run_locked
     return run_locked(settings, dry_run=a.dry_run, say=_say)
@@ -307,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
              "clean, sessionize and enrich a month's sessions, then the tool statistics; then its marker")
     sp.add_argument("month", type=_month)
     sp.add_argument("--marker", type=Path)
+    sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
+    sp.add_argument("month", type=_month)
     add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)
