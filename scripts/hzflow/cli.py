@@ -213,6 +213,22 @@ def cmd_summarize_month(settings, a):
     return 0
 
 
+def cmd_analyze(settings, a):
+    """A month's whole analysis chain by hand: enrichment, then sessions and tool statistics."""
+    from .enrich.month import enrich_month
+    from .sessions import sessionize_month
+    month = a.month or _this_month()
+    enrich_month(settings, month, dry_run=a.dry_run, say=_say)
+    sessionize_month(settings, month, dry_run=a.dry_run, say=_say)
+    return 0
+
+
+def cmd_summarize(settings, a):
+    from .summary import summarize
+    summarize(settings, a.month or _this_month(), marker=a.marker, dry_run=a.dry_run, say=_say)
+    return 0
+
+
 def cmd_whoisonline(settings, a):
     from .whoisonline import run_locked
     return run_locked(settings, dry_run=a.dry_run, say=_say)
@@ -315,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--marker", type=Path)
     sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
     sp.add_argument("month", type=_month)
+    for name, func, what in (("analyze", cmd_analyze, "run a month's enrichment, sessions and tool statistics"),
+                             ("summarize", cmd_summarize, "run a month's summaries (summary cells, andmore-usage)")):
+        sp = add(name, func, what)
+        sp.add_argument("--month", type=_month, help="default: this month")
+        sp.add_argument("--force", action="store_true", help="accepted for the reference's habit; "
+                        "every hzflow stage recomputes its month")
+        if name == "summarize":
+            sp.add_argument("--marker", type=Path)
     add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
     sp = add("enrich-month", cmd_enrich_month, "every enrichment step of one month, then its marker")
     sp.add_argument("month", type=_month)

@@ -283,7 +283,6 @@ def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False
         ("gen-tool-stats", lambda: tools.gen_tool_stats(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),
-        ("andmore-usage", lambda: tools.andmore_usage(settings, month, dry_run=dry_run, say=say)),
     ]
     began, done = time.monotonic(), {}
     for label, step in steps:
