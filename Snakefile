@@ -14,6 +14,7 @@ include: "rules/common.smk"
 include: "rules/import.smk"
 include: "rules/enrich.smk"
 include: "rules/sessions.smk"
+include: "rules/summarize.smk"
 
 
 rule all:

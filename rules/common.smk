@@ -90,6 +90,15 @@ def day_inputs(wildcards):
     return inputs
 
 
+def summary_inputs(wildcards):
+    """The month's sessions, and the previous month's summary when that month is built too."""
+    inputs = [marker("sessionized", wildcards.month)]
+    previous = layout.previous_month(wildcards.month)
+    if previous in MONTHS:
+        inputs.append(marker("summarized", previous))
+    return inputs
+
+
 def month_day_markers(wildcards):
     return [day_marker(d) for d in days_with_logs(wildcards.month)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-STAGES = ("imported", "dns-resolved", "sessionized", "archived")
+STAGES = ("imported", "dns-resolved", "sessionized", "summarized", "archived")
 
 
 def marker(settings, stage: str, month: str) -> Path:
@@ -38,6 +38,11 @@ def month_of(day: str) -> str:
 def next_month(month: str) -> str:
     y, m = map(int, month.split("-"))
     return f"{y + m // 12}-{m % 12 + 1:02d}"
+
+
+def previous_month(month: str) -> str:
+    y, m = map(int, month.split("-"))
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
 
 
 def months_between(first: str, last: str) -> list[str]:

@@ -15,7 +15,7 @@ from conftest import PARITY
 IMPLEMENTED_PORTS = ("import_apache", "import_webhits", "import_auth", "identify_bots",
                      "fill_domain", "fill_ipcountry", "fill_user_info", "import_hub_data", "middleware",
                      "logfix_session", "clean_bots", "gen_tool_stats", "gen_tool_tops", "gen_tool_toplists",
-                     "andmore_usage", "whoisonline")
+                     "andmore_usage", "whoisonline", "summarize_month", "period_sweep", "pipeline")
 
 pytestmark = pytest.mark.skipif(not (PARITY / "run").exists(),
                                 reason=f"golden parity data not found at {PARITY}")

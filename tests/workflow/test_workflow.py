@@ -76,7 +76,7 @@ def test_first_run_builds_everything_and_a_second_run_nothing(tree):
     months = layout.months_between(f"{months_back(2):%Y-%m}", f"{date.today():%Y-%m}")
     built = marker_times(tree)
     for m in months:
-        for stage in ("imported", "dns-resolved", "sessionized", "archived"):
+        for stage in ("imported", "dns-resolved", "sessionized", "summarized", "archived"):
             assert f"{stage}/{m}.json" in built
     for d in tree.days:
         assert f"imported/day/{d}.json" in built
@@ -105,7 +105,8 @@ def test_a_new_day_reruns_only_that_day_and_its_month(tree):
     changed = {k for k in after if before.get(k) != after[k]}
     month = f"{new_day:%Y-%m}"
     assert changed == {f"imported/day/{new_day}.json", f"imported/{month}.json",
-                       f"dns-resolved/{month}.json", f"sessionized/{month}.json", f"archived/{month}.json"}
+                       f"dns-resolved/{month}.json", f"sessionized/{month}.json", f"summarized/{month}.json",
+                       f"archived/{month}.json"}
     new_rows = tree.query("SELECT COUNT(*), COUNT(host), COUNT(domain), COUNT(ipcountry) FROM web "
                           "WHERE DATE(datetime) = %s", (new_day,))[0]
     assert new_rows[0] > 0 and len(set(new_rows)) == 1          # enriched like the older days
