@@ -1,7 +1,6 @@
 """The six reporting periods' windows at month, quarter, year and fiscal-year boundaries."""
 
 import pytest
-
 from hzflow import periods
 
 
