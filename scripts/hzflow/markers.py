@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from .schema import hzflow_version
@@ -51,3 +52,20 @@ def file_fingerprint(path: Path) -> dict:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return {"path": str(path), "size": path.stat().st_size, "blake2b": h.hexdigest()}
+
+
+def run_stage(settings, stage: str, month: str, steps, *, marker=None, dry_run: bool = False) -> dict:
+    """Run a month stage's (label, step) pairs in order, timing each; the marker comes last.
+
+    A step that raises stops the stage before its marker is written, so the
+    next run does the whole month again.
+    """
+    began, done = time.monotonic(), {}
+    for label, step in steps:
+        started = time.monotonic()
+        done[label] = {**step(), "seconds": round(time.monotonic() - started, 2)}
+    record = {"stage": stage, "site": settings.site, "month": month, "steps": done,
+              "seconds": round(time.monotonic() - began, 2)}
+    if marker and not dry_run:
+        write(marker, record)
+    return record

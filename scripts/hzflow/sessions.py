@@ -284,12 +284,4 @@ def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False
         ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),
     ]
-    began, done = time.monotonic(), {}
-    for label, step in steps:
-        t = time.monotonic()
-        done[label] = {**step(), "seconds": round(time.monotonic() - t, 2)}
-    record = {"stage": "sessionized", "site": settings.site, "month": month, "steps": done,
-              "seconds": round(time.monotonic() - began, 2)}
-    if marker and not dry_run:
-        markers.write(marker, record)
-    return record
+    return markers.run_stage(settings, "sessionized", month, steps, marker=marker, dry_run=dry_run)

@@ -320,19 +320,10 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, dry_run:
 
 def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
     """The summarized month stage: hub data, the summary cells, then andmore-usage (as the reference)."""
-    import time
-
     from . import markers, tools
     from .enrich import hubdata
 
-    began, done = time.monotonic(), {}
-    for label, step in (("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
-                        ("summarize-month", lambda: summarize_month(settings, month, dry_run=dry_run, say=say)),
-                        ("andmore-usage", lambda: tools.andmore_usage(settings, month, dry_run=dry_run, say=say))):
-        t = time.monotonic()
-        done[label] = {**step(), "seconds": round(time.monotonic() - t, 2)}
-    record = {"stage": "summarized", "site": settings.site, "month": month, "steps": done,
-              "seconds": round(time.monotonic() - began, 2)}
-    if marker and not dry_run:
-        markers.write(marker, record)
-    return record
+    steps = (("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
+             ("summarize-month", lambda: summarize_month(settings, month, dry_run=dry_run, say=say)),
+             ("andmore-usage", lambda: tools.andmore_usage(settings, month, dry_run=dry_run, say=say)))
+    return markers.run_stage(settings, "summarized", month, steps, marker=marker, dry_run=dry_run)

@@ -7,8 +7,6 @@ countries on the next run (known addresses straight from the caches).
 
 from __future__ import annotations
 
-import time
-
 from .. import markers
 from . import dns, domain, geo, hubdata
 from .window import month_bounds
@@ -37,16 +35,11 @@ def _steps(settings):
 
 def enrich_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
     start, stop = month_bounds(month)
-    began = time.monotonic()
-    done = {}
-    for label, step, args in _steps(settings):
+
+    def bound(step, args):
         if args and args[-1] == "period":
             args = (*args[:-1], start, stop)
-        t = time.monotonic()
-        done[label] = {**step(settings, *args, dry_run=dry_run, say=say),
-                       "seconds": round(time.monotonic() - t, 2)}
-    record = {"stage": "dns-resolved", "site": settings.site, "month": month, "steps": done,
-              "seconds": round(time.monotonic() - began, 2)}
-    if marker and not dry_run:
-        markers.write(marker, record)
-    return record
+        return lambda: step(settings, *args, dry_run=dry_run, say=say)
+
+    steps = [(label, bound(step, args)) for label, step, args in _steps(settings)]
+    return markers.run_stage(settings, "dns-resolved", month, steps, marker=marker, dry_run=dry_run)
