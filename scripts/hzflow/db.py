@@ -7,11 +7,9 @@ and table names) come only from the validated config and are quoted with
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import pymysql
 
@@ -87,23 +85,6 @@ def tsv_field(value) -> str:
     if isinstance(value, str):
         return value.translate(_TSV_ESCAPES)
     return str(value)
-
-
-def load_rows(cur, table: str, columns: Sequence[str], rows: Iterable[Sequence],
-              *, tmp_dir: str | None = None) -> tuple[int, int]:
-    """Bulk-load rows with LOAD DATA LOCAL INFILE; returns (rows loaded, values adjusted).
-
-    Runs inside the caller's transaction.  Oversized or unrepresentable values
-    are truncated or replaced by the server (non-strict for this statement)
-    rather than aborting the whole file; the second number counts them.
-    """
-    fd, path = tempfile.mkstemp(prefix=f"hzflow-{table}-", suffix=".tsv", dir=tmp_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.writelines("\t".join(map(tsv_field, row)) + "\n" for row in rows)
-        return load_file(cur, table, columns, path)
-    finally:
-        os.unlink(path)
 
 
 def load_file(cur, table: str, columns: Sequence[str], path: str, *,

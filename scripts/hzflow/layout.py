@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 STAGES = ("imported", "dns-resolved", "sessionized", "summarized", "archived")
@@ -31,9 +31,6 @@ def new_sources_key(names) -> str:
     return hashlib.sha1("\n".join(sorted(names)).encode()).hexdigest()[:10]
 
 
-def month_of(day: str) -> str:
-    return day[:7]
-
 
 def next_month(month: str) -> str:
     y, m = map(int, month.split("-"))
@@ -52,11 +49,6 @@ def months_between(first: str, last: str) -> list[str]:
         m = next_month(m)
     return months
 
-
-def month_days(month: str) -> list[str]:
-    first = date.fromisoformat(f"{month}-01")
-    following = date.fromisoformat(f"{next_month(month)}-01")
-    return [(first + timedelta(days=i)).isoformat() for i in range((following - first).days)]
 
 
 def current_month(today: date | None = None) -> str:
