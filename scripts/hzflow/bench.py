@@ -17,6 +17,14 @@ sessions: 3,000,000 web rows of one month from 60,000 addresses (visits of
 3 to 20 requests a few minutes apart),
 sessionized by `hzflow logfix-session` in a child process: rows per second
 and the peak memory of that process.
+
+summaries: a synthetic history of 10,000,000 web rows (sessions of ten
+requests from 150,000 addresses, 2021-01 to 2026-06, with downloads,
+logins, tool runs and hub sessions), generated inside MariaDB; then
+`summarize-month 2026-06` for all six periods, read from the per-month
+rollups and by a full rescan of the history, and the time to build the
+rollups of one month.  `plan`: `snakemake -n` on an up-to-date tree of
+fifteen years of months.
 """
 
 from __future__ import annotations
@@ -217,11 +225,86 @@ def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> 
     print(f"  peak memory of the sessionizing process: {peak_mb:,.0f} MB")
 
 
+HISTORY_START, HISTORY_MONTHS = "2021-01-01", 66
+ADDRESS = ("CONCAT('10.', a DIV 65536, '.', a DIV 256 % 256, '.', a % 256)")
+
+
+def synthetic_history(cur, web_rows: int) -> None:
+    """Fill web, websessions, logins, profiles, tool starts and hub sessions with SQL generators."""
+    sessions = web_rows // 10
+    span = f"TIMESTAMPDIFF(SECOND, '{HISTORY_START}', '{HISTORY_START}' + INTERVAL {HISTORY_MONTHS} MONTH)"
+    when = f"'{HISTORY_START}' + INTERVAL FLOOR((s - 1) * {span} / {sessions}) SECOND"
+    per_session = (f"SELECT seq AS s, seq * 48271 % 150000 AS a FROM seq_1_to_{sessions}")
+    cur.execute(f"INSERT INTO websessions (id, datetime, ipcountry, ip, host, domain, duration, jobs, webevents) "
+                f"SELECT s, {when}, ELT(1 + a % 8, 'US', 'US', 'DE', 'CN', 'IN', 'BR', 'FR', '-'), {ADDRESS}, "
+                f"CONCAT('h', a, '.d', a % 500, '.example.edu'), CONCAT('d', a % 500, '.example.edu'), "
+                f"CAST(s * 7919 % 3000 AS SIGNED) - 20, IF(s % 13 = 0, 1 + s % 5, 0), 10 FROM ({per_session}) g")
+    cur.execute(f"INSERT INTO web (sessionid, datetime, ipcountry, content, ip, host, domain, dnload) "
+                f"SELECT ws.id, ws.datetime + INTERVAL r.seq * 60 SECOND, ws.ipcountry, "
+                f"CONCAT('/resources/', ws.id % 700, IF((ws.id + r.seq) % 17 = 0, '/download/a.pdf', '')), "
+                f"ws.ip, ws.host, ws.domain, (ws.id + r.seq) % 17 = 0 "
+                f"FROM websessions ws JOIN seq_0_to_9 r ORDER BY ws.id, r.seq")
+    users = 40000
+    cur.execute(f"INSERT INTO jos_xprofiles_metrics (uidNumber, username, registerDate, orgtype, countryresident) "
+                f"SELECT seq, CONCAT('u', seq), '{HISTORY_START}' + INTERVAL seq * 4000 SECOND, "
+                f"ELT(1 + seq % 5, 'university', 'industry', 'government', 'other', ''), "
+                f"ELT(1 + seq % 4, 'US', 'DE', 'CN', 'BR') FROM seq_1_to_{users}")
+    logins = sessions // 4
+    cur.execute(f"INSERT IGNORE INTO userlogin (datetime, user, uidNumber, ip, action) "
+                f"SELECT {when.replace('s - 1', 'seq * 4 - 1')}, CONCAT('u', 1 + seq % {users}), 1 + seq % {users}, "
+                f"{ADDRESS}, 'login' "
+                f"FROM (SELECT seq, seq * 4 * 48271 % 150000 AS a FROM seq_1_to_{logins}) g")
+    cur.execute(f"INSERT INTO toolstart (datetime, user, success, tool, orgtype, countryresident) "
+                f"SELECT {when.replace('s - 1', 'seq * 20 - 1')}, CONCAT('u', 1 + seq % 5000), 1, "
+                f"CONCAT('tool', seq % 40), 'university', 'US' FROM seq_1_to_{sessions // 20}")
+    cur.execute(f"INSERT INTO bench_hub.sessionlog (sessnum, username, start, appname, walltime, viewtime, "
+                f"cputime) SELECT seq, CONCAT('u', 1 + seq % 5000), {when.replace('s - 1', 'seq * 20 - 1')}, "
+                f"CONCAT('tool', seq % 40), 600 + seq % 3000, 300 + seq % 1000, seq % 900 "
+                f"FROM seq_1_to_{sessions // 20}")
+    cur.execute("INSERT INTO domainclass (domain, class) SELECT CONCAT('d', seq, '.example.edu'), 1 + seq % 6 "
+                "FROM seq_0_to_499")
+
+
+def bench_summaries(server: sandbox.Server, out: Path, web_rows: int = 10_000_000) -> None:
+    """summarize-month on a long history: from the rollups and by full rescan."""
+    from . import hubschema, rollups, summary
+
+    settings = fresh_metrics(server, out)
+    t = time.perf_counter()
+    conn = server.connect()
+    with conn.cursor() as cur:
+        hubschema.create(cur, "bench_hub")
+        cur.execute("USE bench_metrics")
+        synthetic_history(cur, web_rows)
+    conn.commit()
+    conn.close()
+    print(f"summaries benchmark: {web_rows:,} web rows, {HISTORY_MONTHS} months from {HISTORY_START} "
+          f"(generated in {time.perf_counter() - t:.0f} s)")
+    met = dbmod.quote_ident(settings.db.metrics_db)
+    conn = dbmod.metrics(settings)
+    t = time.perf_counter()
+    built = rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
+    took = time.perf_counter() - t
+    print(f"  rollups of all {len(built)} months: {took:6.1f} s ({took / len(built):.2f} s per month)")
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM hzflow_rollup_months WHERE month = '2026-06'")
+    conn.commit()
+    t = time.perf_counter()
+    rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
+    print(f"  check all months and rebuild one month's rollups: {time.perf_counter() - t:6.2f} s")
+    conn.close()
+    for label, use in (("from the rollups", True), ("by full rescan  ", False)):
+        t = time.perf_counter()
+        summary.summarize_month(settings, "2026-06", rollups=use, say=lambda _: None)
+        print(f"  summarize-month 2026-06, six periods, {label}: {time.perf_counter() - t:6.1f} s")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", nargs="*", default=["import", "dns", "sessions"],
-                    help="benchmarks to run: import, dns, sessions")
+    ap.add_argument("which", nargs="*", default=["import", "dns", "sessions", "summaries", "plan"],
+                    help="benchmarks to run: import, dns, sessions, summaries, plan")
     ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--web-rows", type=int, default=10_000_000)
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
     a = ap.parse_args(argv)
     out = a.out.resolve()
@@ -233,6 +316,8 @@ def main(argv=None) -> int:
             bench_dns(server, out)
         if "sessions" in a.which:
             bench_sessions(server, out)
+        if "summaries" in a.which:
+            bench_summaries(server, out, a.web_rows)
     return 0
 
 

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 from . import config as cfgmod
+from . import rollups
 
 EXIT_CONFIG, EXIT_DB, EXIT_INPUT, EXIT_SERVICE = 2, 3, 4, 5
 
@@ -139,6 +140,7 @@ def cmd_resolve_dns(settings, a):
     start, stop = _period(a, days_back=7)
     dns.resolve_dns(settings, _database(settings, a.db), a.table, start, stop,
                     dry_run=a.dry_run, say=_say)
+    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
     return 0
 
 
@@ -147,6 +149,7 @@ def cmd_fill_domain(settings, a):
     start, stop = _period(a)
     domain.fill_domain(settings, _database(settings, a.db), a.table, start, stop,
                        dry_run=a.dry_run, say=_say)
+    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
     return 0
 
 
@@ -155,6 +158,7 @@ def cmd_fill_ipcountry(settings, a):
     start, stop = _period(a)
     geo.fill_ipcountry(settings, _database(settings, a.db), a.table, start, stop,
                        dry_run=a.dry_run, say=_say)
+    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
     return 0
 
 
@@ -180,6 +184,7 @@ def cmd_clean_bots(settings, a):
     from .sessions import clean_bots
     start, stop = _period(a)
     clean_bots(settings, a.table, start, stop, dry_run=a.dry_run, say=_say)
+    rollups.forget(settings, settings.db.metrics_db, a.table, start, stop, dry_run=a.dry_run)
     return 0
 
 
@@ -209,7 +214,7 @@ def cmd_sessionize_month(settings, a):
 
 def cmd_summarize_month(settings, a):
     from .summary import summarize_month
-    summarize_month(settings, a.month, dry_run=a.dry_run, say=_say)
+    summarize_month(settings, a.month, rollups=not a.rescan, dry_run=a.dry_run, say=_say)
     return 0
 
 
@@ -331,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--marker", type=Path)
     sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
     sp.add_argument("month", type=_month)
+    sp.add_argument("--rescan", action="store_true",
+                    help="read the whole web/websessions history as the reference does, not the rollups")
     for name, func, what in (("analyze", cmd_analyze, "run a month's enrichment, sessions and tool statistics"),
                              ("summarize", cmd_summarize, "run a month's summaries (summary cells, andmore-usage)")):
         sp = add(name, func, what)

@@ -262,7 +262,7 @@ def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False
     month's sessions rebuilt, bots out of the sessions, their hosts, domains
     and countries, then the tool statistics of the hub.
     """
-    from . import markers, tools
+    from . import markers, rollups, tools
     from .enrich import dns, domain, geo
     from .imports.repair import rebuild_webhits
 
@@ -280,6 +280,8 @@ def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False
          lambda: domain.fill_domain(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
         ("fill-ipcountry websessions",
          lambda: geo.fill_ipcountry(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
+        ("forget summary rollups",
+         lambda: rollups.forget(settings, met, "websessions", start, stop, dry_run=dry_run)),
         ("gen-tool-stats", lambda: tools.gen_tool_stats(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),

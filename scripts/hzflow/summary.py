@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import db as dbmod
 from . import periods
+from . import rollups as rollupmod
 from .db import quote_ident as q
 
 EDUCATION = ("universityundergraduate", "universitygraduate", "universityfaculty", "universitystaff",
@@ -46,6 +47,13 @@ class Writer:
         self.cur.execute(f"INSERT INTO {t} (rowid, colid, datetime, period, value, valfmt) "
                          f"VALUES (%s, %s, %s, %s, %s, %s)",
                          (rowid, colid, self.stamp, self.period, value, valfmt))
+
+
+def _text(cur, sql, params=()):
+    """A value as the reference stores it: '' where SQL gives NULL."""
+    cur.execute(sql, params)
+    row = cur.fetchone()
+    return row[0] if row and row[0] is not None else ""
 
 
 def _one(cur, sql, params=()):
@@ -128,7 +136,8 @@ def _registered_share(cur, met, ip_sql, params) -> int:
                          f"WHERE (ul.action = 'login' OR ul.action = 'simulation') AND ul.ip IN %s", (ips,)))
 
 
-def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: tuple) -> None:
+def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: tuple, *,
+                     rollups: bool = True) -> None:
     met, d = q(settings.db.metrics_db), settings.db
     hub = q(d.hub_db)
     start, stop = periods.window(month, period)
@@ -142,12 +151,6 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
     cur.execute("INSERT INTO hz_login_ips VALUES ('127.0.0.1')")
     cur.execute(f"INSERT INTO hz_login_ips SELECT DISTINCT ip FROM {met}.userlogin_lite "
                 f"WHERE action IN ('login', 'simulation') AND datetime > %s AND datetime < %s AND ip <> ''", win)
-    login_ips = "SELECT ip FROM hz_login_ips"
-    cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_dl_users")
-    cur.execute(f"CREATE TEMPORARY TABLE hz_dl_users SELECT DISTINCT ws.ip, ws.host, ws.ipcountry "
-                f"FROM {met}.web w JOIN {met}.websessions ws ON ws.id = w.sessionid WHERE w.dnload = 1 "
-                f"AND ws.datetime > %s AND ws.datetime < %s AND ws.duration >= 0 AND ws.duration < 900 "
-                f"AND ws.jobs = 0 AND ws.ip NOT IN ({login_ips})", win)
 
     # row 6: registered users (logins)
     joined = (f"FROM {met}.userlogin_lite ul JOIN {met}.{q(d.prefix + 'xprofiles_metrics')} u "
@@ -159,6 +162,42 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
         w.cell(users, 6, colid, _one(cur, f"SELECT COUNT(DISTINCT ul.user) {joined}{_and(extra)}", (*win, *args)),
                USER_FORMATS[colid])
 
+    if rollups:
+        _visitors_from_rollups(cur, w, met, start, month, cont)
+    else:
+        _visitors_by_rescan(cur, w, met, win, cont)
+
+    # row 1: the sum of rows 6, 7 and 8, cell by cell
+    for colid in range(1, 12):
+        fmt = 1 if colid in (1, 2, 7) else 2
+        total = _one(cur, f"SELECT SUM(value) FROM {met}.summary_user_vals WHERE valfmt = %s AND colid = %s "
+                          f"AND period = %s AND datetime = %s AND rowid IN (6, 7, 8)",
+                     (fmt, colid, period, f"{month}-00"))
+        w.cell(users, 1, colid, total, fmt)
+
+    # row 2: simulation users
+    for colid, extra, args in residence_filters("countryresident", cont) + orgtype_filters("orgtype"):
+        w.cell(users, 2, colid, _one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
+                                          f"AND datetime > %s AND datetime < %s{_and(extra)}", (*win, *args)),
+               USER_FORMATS[colid])
+
+    _simulation_usage(cur, w, met, hub, win, tools)
+    _misc_usage(cur, w, met, d.prefix, win, start, stop)
+
+
+LOGIN_IPS = "SELECT ip FROM hz_login_ips"
+SESSION_CLASSES = ("LEFT JOIN {met}.domainclass dc ON ws.domain = dc.domain "
+                   "LEFT JOIN {met}.domainclasses dcs ON dc.class = dcs.class")
+
+
+def _visitors_by_rescan(cur, w: Writer, met, win, cont) -> None:
+    """Rows 7, 3, 8 and 4 and summary_misc_vals rows 1-5 with the reference's own queries over the window."""
+    users, login_ips = "summary_user_vals", LOGIN_IPS
+    cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_dl_users")
+    cur.execute(f"CREATE TEMPORARY TABLE hz_dl_users SELECT DISTINCT ws.ip, ws.host, ws.ipcountry "
+                f"FROM {met}.web w JOIN {met}.websessions ws ON ws.id = w.sessionid WHERE w.dnload = 1 "
+                f"AND ws.datetime > %s AND ws.datetime < %s AND ws.duration >= 0 AND ws.duration < 900 "
+                f"AND ws.jobs = 0 AND ws.ip NOT IN ({login_ips})", win)
     # rows 7 and 3: interactive users
     for colid, extra, args in ip_residence_filters(cont):
         v7 = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {met}.websessions WHERE datetime > %s "
@@ -169,8 +208,7 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
                                             f"AND datetime < %s AND jobs = 0 AND duration >= 900{_and(extra)}",
                                   (*win, *args))
         w.cell(users, 3, colid, v7 + share, USER_FORMATS[colid])
-    classes = (f"LEFT JOIN {met}.domainclass dc ON ws.domain = dc.domain "
-               f"LEFT JOIN {met}.domainclasses dcs ON dc.class = dcs.class")
+    classes = SESSION_CLASSES.format(met=met)
     _write_classes(w, 7, *_class_counts(
         cur, f"SELECT COUNT(DISTINCT ws.ip, ws.host), dc.class AS class FROM {met}.websessions ws {classes} "
              f"WHERE ws.duration >= 900 AND ws.jobs = 0 AND ws.datetime > %s AND ws.datetime < %s "
@@ -209,22 +247,61 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
              f"AND ws.id IN (SELECT id FROM hz_dl_sessions) AND (ul.action = 'login' OR ul.action = 'simulation') "
              f"GROUP BY class ORDER BY class", win) if have else empty))
 
-    # row 1: the sum of rows 6, 7 and 8, cell by cell
-    for colid in range(1, 12):
-        fmt = 1 if colid in (1, 2, 7) else 2
-        total = _one(cur, f"SELECT SUM(value) FROM {met}.summary_user_vals WHERE valfmt = %s AND colid = %s "
-                          f"AND period = %s AND datetime = %s AND rowid IN (6, 7, 8)",
-                     (fmt, colid, period, f"{month}-00"))
-        w.cell(users, 1, colid, total, fmt)
+    sessions = f"FROM {met}.websessions WHERE datetime > %s AND datetime < %s"
+    misc = "summary_misc_vals"
+    w.cell(misc, 1, 1, _one(cur, f"SELECT COUNT(DISTINCT domain) {sessions}", win), 1)
+    w.cell(misc, 2, 1, _one(cur, f"SELECT COUNT(datetime) {sessions} AND (duration >= 900 OR jobs > 0)", win), 1)
+    w.cell(misc, 3, 1, _text(cur, f"SELECT SUM(duration) {sessions} AND (duration >= 900 OR jobs > 0)", win), 5)
+    w.cell(misc, 4, 1, _one(cur, f"SELECT COUNT(DISTINCT ip, host) {sessions} AND (duration >= 0 OR jobs > 0)",
+                            win), 1)
+    w.cell(misc, 5, 1, _one(cur, f"SELECT COUNT(datetime) {sessions} AND (duration >= 0 OR jobs > 0)", win), 1)
 
-    # row 2: simulation users
-    for colid, extra, args in residence_filters("countryresident", cont) + orgtype_filters("orgtype"):
-        w.cell(users, 2, colid, _one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
-                                          f"AND datetime > %s AND datetime < %s{_and(extra)}", (*win, *args)),
-               USER_FORMATS[colid])
 
-    _simulation_usage(cur, w, met, hub, win, tools)
-    _misc_usage(cur, w, met, d.prefix, win, start, stop)
+
+def _visitors_from_rollups(cur, w: Writer, met, start: str, month: str, cont) -> None:
+    """The cells of `_visitors_by_rescan`, from the window's distinct visitor keys in the rollups."""
+    visitors = rollupmod.WindowVisitors(cur, met, start, month)
+    sessions, downloads = visitors.SESSIONS, visitors.DOWNLOADS
+    users, not_login = "summary_user_vals", f"ip NOT IN ({LOGIN_IPS})"
+    for colid, extra, args in ip_residence_filters(cont):
+        v7 = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {sessions} WHERE interactive AND {not_login}"
+                       f"{_and(extra)}", args)
+        w.cell(users, 7, colid, v7, USER_FORMATS[colid])
+        share = _login_share(cur, met, f"SELECT ip FROM {sessions} WHERE interactive{_and(extra)}", args)
+        w.cell(users, 3, colid, v7 + share, USER_FORMATS[colid])
+    for colid, extra, args in ip_residence_filters(cont):
+        v8 = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {downloads} WHERE short AND {not_login}"
+                       f"{_and(extra)}", args)
+        w.cell(users, 8, colid, v8, USER_FORMATS[colid])
+        share = _login_share(cur, met, f"SELECT ip FROM {downloads} WHERE TRUE{_and(extra)}", args)
+        w.cell(users, 4, colid, v8 + share, USER_FORMATS[colid])
+
+    classes = f"LEFT JOIN {met}.domainclass dc ON v.domain = dc.domain"
+    known, logins = "dc.class > 0 AND dc.class <> 4", "ul.action IN ('login', 'simulation')"
+    by_class = "GROUP BY class ORDER BY class"
+    for rowid, table, where in ((7, sessions, "v.interactive"), (8, downloads, "v.short AND v.dl_in")):
+        _write_classes(w, rowid, *_class_counts(
+            cur, f"SELECT COUNT(DISTINCT v.ip, v.host), dc.class AS class FROM {table} v {classes} "
+                 f"WHERE {where} AND {known} AND v.{not_login} {by_class}", ()))
+    for rowid, table, where in ((3, sessions, "v.interactive"), (4, downloads, "v.dl_in")):
+        _write_classes(w, rowid, *_class_counts(
+            cur, f"SELECT COUNT(DISTINCT ul.user), dc.class AS class FROM {met}.userlogin_lite ul "
+                 f"JOIN {table} v ON ul.ip = v.ip {classes} WHERE {where} AND {known} AND {logins} {by_class}", ()))
+
+    misc = "summary_misc_vals"
+    long_sessions, long_duration, visits = visitors.totals()
+    w.cell(misc, 1, 1, _one(cur, f"SELECT COUNT(DISTINCT domain) FROM {sessions}"), 1)
+    w.cell(misc, 2, 1, long_sessions, 1)
+    w.cell(misc, 3, 1, "" if long_duration is None else long_duration, 5)
+    w.cell(misc, 4, 1, _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {sessions} WHERE visit"), 1)
+    w.cell(misc, 5, 1, visits, 1)
+
+
+def _login_share(cur, met, ip_sql, params) -> int:
+    """`_registered_share` with the addresses as a subquery (non-empty ones, as the reference's list)."""
+    return int(_one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.userlogin_lite ul "
+                         f"WHERE (ul.action = 'login' OR ul.action = 'simulation') AND (ul.ip = '127.0.0.1' "
+                         f"OR ul.ip IN ({ip_sql} AND LENGTH(ip) > 0))", params))
 
 
 def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
@@ -270,39 +347,31 @@ def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
 
 
 def _misc_usage(cur, w: Writer, met, prefix, win, start, stop) -> None:
+    """summary_misc_vals rows 6-8: registrations, the busiest login day, hits."""
     misc = "summary_misc_vals"
-
-    def text(sql, params):
-        cur.execute(sql, params)
-        row = cur.fetchone()
-        return row[0] if row and row[0] is not None else ""
-
-    sessions = f"FROM {met}.websessions WHERE datetime > %s AND datetime < %s"
-    w.cell(misc, 1, 1, text(f"SELECT COUNT(DISTINCT domain) {sessions}", win), 1)
-    w.cell(misc, 2, 1, text(f"SELECT COUNT(datetime) {sessions} AND (duration >= 900 OR jobs > 0)", win), 1)
-    w.cell(misc, 3, 1, text(f"SELECT SUM(duration) {sessions} AND (duration >= 900 OR jobs > 0)", win), 5)
-    w.cell(misc, 4, 1, text(f"SELECT COUNT(DISTINCT ip, host) {sessions} AND (duration >= 0 OR jobs > 0)", win), 1)
-    w.cell(misc, 5, 1, text(f"SELECT COUNT(datetime) {sessions} AND (duration >= 0 OR jobs > 0)", win), 1)
-    w.cell(misc, 6, 1, text(f"SELECT COUNT(DISTINCT uidNumber) FROM {met}.{q(prefix + 'xprofiles_metrics')} "
+    w.cell(misc, 6, 1, _text(cur, f"SELECT COUNT(DISTINCT uidNumber) FROM {met}.{q(prefix + 'xprofiles_metrics')} "
                             f"WHERE registerDate > %s AND registerDate < %s", win), 1)
     cur.execute(f"SELECT LEFT(datetime, 10) AS day, COUNT(DISTINCT user) AS logins FROM {met}.userlogin_lite "
                 f"WHERE datetime > %s AND datetime < %s AND action IN ('login', 'simulation') "
                 f"GROUP BY day ORDER BY logins DESC, day LIMIT 1", win)
     best = cur.fetchone()
     w.cell(misc, 7, 1, f"{best[1]} users on {best[0]}" if best else " users on ", 6)
-    w.cell(misc, 8, 1, text(f"SELECT SUM(hits) FROM {met}.webhits WHERE datetime >= %s AND datetime < %s",
+    w.cell(misc, 8, 1, _text(cur, f"SELECT SUM(hits) FROM {met}.webhits WHERE datetime >= %s AND datetime < %s",
                             (start, stop)), 1)
 
 
-def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, dry_run: bool = False,
-                    say=print) -> dict:
+def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups: bool = True,
+                    dry_run: bool = False, say=print) -> dict:
+    """All summary cells of `month`; `rollups=False` rescans the history as the reference does."""
     met = q(settings.db.metrics_db)
-    if dry_run:
-        for p in period_codes:
-            say(f"[dry-run] summarize {month} period {p}: {' .. '.join(periods.window(month, p))}")
-        return {"stage": "summarize-month", "status": "dry-run"}
     conn = dbmod.connect(settings, settings.db.metrics_db)
     try:
+        if rollups:
+            rollups = rollupmod.ensure(settings, conn, month, dry_run=dry_run, say=say)
+        if dry_run:
+            for p in period_codes:
+                say(f"[dry-run] summarize {month} period {p}: {' .. '.join(periods.window(month, p))}")
+            return {"stage": "summarize-month", "status": "dry-run"}
         with conn.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {met}.userlogin_lite")
             cur.execute(f"CREATE TABLE {met}.userlogin_lite SELECT * FROM {met}.userlogin "
@@ -311,11 +380,12 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, dry_run:
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
             for period in period_codes:
-                summarize_period(settings, cur, month, period, cont, tools)
+                summarize_period(settings, cur, month, period, cont, tools, rollups=rollups)
     finally:
         conn.close()
-    say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}")
-    return {"stage": "summarize-month", "month": month}
+    say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
+        f"{'' if rollups else ' (full rescan)'}")
+    return {"stage": "summarize-month", "month": month, "source": "rollups" if rollups else "rescan"}
 
 
 def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:

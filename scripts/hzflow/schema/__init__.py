@@ -99,6 +99,7 @@ def tables() -> dict[str, Table]:
 MIGRATIONS = (
     (1, "metrics schema baseline: reference tables and columns, imported_sources.detail"),
     (2, "enrichment caches: hzflow_dns_cache, hzflow_ipgeo_cache"),
+    (3, "summary rollups: hzflow_seen_sessions, hzflow_seen_downloads, hzflow_rollup_months"),
 )
 
 

@@ -434,3 +434,48 @@ CREATE TABLE hzflow_ipgeo_cache (
   lookup_datetime timestamp NOT NULL DEFAULT current_timestamp(),
   PRIMARY KEY (ip)
 );
+
+-- Per-month "seen" rollups behind the long summary windows (rollups.py).
+-- Columns ip, host, ipcountry and domain keep websessions' types so that
+-- distinct counts and joins compare exactly as they do on websessions.
+-- month is the bucket of the session start; late = 0 only for a start at
+-- the bucket's first midnight, which a window starting that month excludes.
+CREATE TABLE hzflow_seen_sessions (
+  month char(7) NOT NULL,
+  late tinyint(1) NOT NULL,
+  ip varchar(15) NOT NULL DEFAULT '',
+  host tinytext DEFAULT NULL,
+  ipcountry char(2) NOT NULL DEFAULT '',
+  domain tinytext DEFAULT NULL,
+  interactive tinyint(1) NOT NULL,
+  visit tinyint(1) NOT NULL,
+  long_visit tinyint(1) NOT NULL,
+  sessions bigint(20) NOT NULL,
+  duration bigint(20) NOT NULL,
+  KEY seen_month (month, late)
+);
+
+-- Sessions with jobs = 0, duration >= 0 and a download (web.dnload = 1):
+-- their visitor keys by the month of the session start and of the download.
+CREATE TABLE hzflow_seen_downloads (
+  month char(7) NOT NULL,
+  late tinyint(1) NOT NULL,
+  dl_month char(7) NOT NULL,
+  dl_late tinyint(1) NOT NULL,
+  ip varchar(15) NOT NULL DEFAULT '',
+  host tinytext DEFAULT NULL,
+  ipcountry char(2) NOT NULL DEFAULT '',
+  domain tinytext DEFAULT NULL,
+  short tinyint(1) NOT NULL,
+  KEY seen_month (month, late),
+  KEY seen_dl_month (dl_month)
+);
+
+-- Which months the rollups hold, and a fingerprint of the source rows they
+-- were built from; a changed fingerprint makes the next summary rebuild them.
+CREATE TABLE hzflow_rollup_months (
+  month char(7) NOT NULL,
+  fingerprint varchar(255) NOT NULL,
+  refreshed_at datetime NOT NULL,
+  PRIMARY KEY (month)
+);
