@@ -43,6 +43,7 @@ from . import config as cfgmod
 from . import db as dbmod
 from . import sandbox, schema, synth
 from .imports import apache
+from .layout import months_between
 
 
 def bench_log(path: Path, lines: int) -> Path:
@@ -239,11 +240,11 @@ def synthetic_history(cur, web_rows: int) -> None:
                 f"SELECT s, {when}, ELT(1 + a % 8, 'US', 'US', 'DE', 'CN', 'IN', 'BR', 'FR', '-'), {ADDRESS}, "
                 f"CONCAT('h', a, '.d', a % 500, '.example.edu'), CONCAT('d', a % 500, '.example.edu'), "
                 f"CAST(s * 7919 % 3000 AS SIGNED) - 20, IF(s % 13 = 0, 1 + s % 5, 0), 10 FROM ({per_session}) g")
-    cur.execute(f"INSERT INTO web (sessionid, datetime, ipcountry, content, ip, host, domain, dnload) "
-                f"SELECT ws.id, ws.datetime + INTERVAL r.seq * 60 SECOND, ws.ipcountry, "
-                f"CONCAT('/resources/', ws.id % 700, IF((ws.id + r.seq) % 17 = 0, '/download/a.pdf', '')), "
-                f"ws.ip, ws.host, ws.domain, (ws.id + r.seq) % 17 = 0 "
-                f"FROM websessions ws JOIN seq_0_to_9 r ORDER BY ws.id, r.seq")
+    cur.execute("INSERT INTO web (sessionid, datetime, ipcountry, content, ip, host, domain, dnload) "
+                "SELECT ws.id, ws.datetime + INTERVAL r.seq * 60 SECOND, ws.ipcountry, "
+                "CONCAT('/resources/', ws.id % 700, IF((ws.id + r.seq) % 17 = 0, '/download/a.pdf', '')), "
+                "ws.ip, ws.host, ws.domain, (ws.id + r.seq) % 17 = 0 "
+                "FROM websessions ws JOIN seq_0_to_9 r ORDER BY ws.id, r.seq")
     users = 40000
     cur.execute(f"INSERT INTO jos_xprofiles_metrics (uidNumber, username, registerDate, orgtype, countryresident) "
                 f"SELECT seq, CONCAT('u', seq), '{HISTORY_START}' + INTERVAL seq * 4000 SECOND, "
@@ -299,17 +300,58 @@ def bench_summaries(server: sandbox.Server, out: Path, web_rows: int = 10_000_00
         print(f"  summarize-month 2026-06, six periods, {label}: {time.perf_counter() - t:6.1f} s")
 
 
+def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
+    """`hzflow plan` (snakemake -n) on an up-to-date tree of `years` years, one log day per month."""
+    import os
+
+    from . import layout, markers, workflow
+
+    root = out / "plan-tree"
+    data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
+            "paths": {"apache_daily": str(root / "apache"), "hub_daily": str(root / "hub"),
+                      "work_dir": str(root / "work")}}
+    config = out / "bench-plan.yaml"
+    config.write_text(yaml.safe_dump(data))
+    config.chmod(0o600)
+    settings = cfgmod.load(config)
+    last = layout.current_month()
+    months = months_between(f"{int(last[:4]) - years:04d}{last[4:]}", last)
+    clock = time.time() - 10 * len(months) - 100
+    for month in months:
+        day = f"{month}-01"
+        files = {}
+        for kind, folder, name in (("apache", root / "apache", f"bench-access.log-{day.replace('-', '')}"),
+                                   ("auth", root / "hub", f"cmsauth.log-{day.replace('-', '')}")):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text("")
+            os.utime(folder / name, (clock, clock))
+            files[kind] = {"file": str(folder / name)}
+        for path, record in [(layout.day_marker(settings, day), {"day": day, "files": files})] + [
+                (layout.marker(settings, stage, month), {"stage": stage, "month": month})
+                for stage in layout.month_stages(settings)]:
+            clock += 1
+            markers.write(path, record)
+            os.utime(path, (clock, clock))
+    t = time.perf_counter()
+    lines = []
+    workflow.plan(settings, [], say=lines.append)
+    took = time.perf_counter() - t
+    print(f"plan benchmark: {len(months)} months ({years} years) up to date, one log day each")
+    print(f"  hzflow plan (snakemake -n): {took:6.2f} s: {lines[0] if lines else ''}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("which", nargs="*", default=["import", "dns", "sessions", "summaries", "plan"],
                     help="benchmarks to run: import, dns, sessions, summaries, plan")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--web-rows", type=int, default=10_000_000)
+    ap.add_argument("--buffer-pool", default="4G", help="InnoDB buffer pool of the private server")
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
     a = ap.parse_args(argv)
     out = a.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    with sandbox.private_server(out) as server:
+    with sandbox.private_server(out, buffer_pool=a.buffer_pool) as server:
         if "import" in a.which:
             bench_import(server, out, a.lines)
         if "dns" in a.which:
@@ -318,6 +360,8 @@ def main(argv=None) -> int:
             bench_sessions(server, out)
         if "summaries" in a.which:
             bench_summaries(server, out, a.web_rows)
+        if "plan" in a.which:
+            bench_plan(server, out)
     return 0
 
 

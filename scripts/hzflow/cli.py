@@ -135,31 +135,28 @@ def cmd_middleware(settings, a):
     return 0
 
 
+def _enrich(step, settings, a, **window) -> int:
+    """Run one enrichment step on a table and window; in-place edits of websessions stale its rollups."""
+    start, stop = _period(a, **window)
+    database = _database(settings, a.db)
+    step(settings, database, a.table, start, stop, dry_run=a.dry_run, say=_say)
+    rollups.forget(settings, database, a.table, start, stop, dry_run=a.dry_run)
+    return 0
+
+
 def cmd_resolve_dns(settings, a):
     from .enrich import dns
-    start, stop = _period(a, days_back=7)
-    dns.resolve_dns(settings, _database(settings, a.db), a.table, start, stop,
-                    dry_run=a.dry_run, say=_say)
-    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
-    return 0
+    return _enrich(dns.resolve_dns, settings, a, days_back=7)
 
 
 def cmd_fill_domain(settings, a):
     from .enrich import domain
-    start, stop = _period(a)
-    domain.fill_domain(settings, _database(settings, a.db), a.table, start, stop,
-                       dry_run=a.dry_run, say=_say)
-    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
-    return 0
+    return _enrich(domain.fill_domain, settings, a)
 
 
 def cmd_fill_ipcountry(settings, a):
     from .enrich import geo
-    start, stop = _period(a)
-    geo.fill_ipcountry(settings, _database(settings, a.db), a.table, start, stop,
-                       dry_run=a.dry_run, say=_say)
-    rollups.forget(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run)
-    return 0
+    return _enrich(geo.fill_ipcountry, settings, a)
 
 
 def cmd_fill_user_info(settings, a):
@@ -252,6 +249,11 @@ def cmd_cron(settings, a):
 def cmd_plan(settings, a):
     from .workflow import plan
     return plan(settings, a.snakemake_args, say=_say)
+
+
+def cmd_rebuild_summaries(settings, a):
+    from .workflow import rebuild_summaries
+    return rebuild_summaries(settings, a.since, a.through, dry_run=a.dry_run, say=_say)
 
 
 def cmd_note_sources(settings, a):
@@ -355,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed on to snakemake")
     sp = add("plan", cmd_plan, "list which days and months a run would build, and why", dry_run=False)
     sp.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed on to snakemake")
+    sp = add("rebuild-summaries", cmd_rebuild_summaries,
+             "redo the summarized stage of months since M (and every later month unless --through)")
+    sp.add_argument("--since", type=_month, required=True, metavar="YYYY-MM")
+    sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="last month to redo (default: this month)")
     sp = add("note-sources", cmd_note_sources, "(workflow) note that an imported day gained a new log", dry_run=False)
     sp.add_argument("day", type=_day)
     sp.add_argument("--marker", type=Path, required=True)

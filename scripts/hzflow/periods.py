@@ -13,6 +13,7 @@ from .layout import next_month
 
 CALENDAR_YEAR, MONTH, QUARTER, ROLLING_12, FISCAL_YEAR, ALL_TIME = 0, 1, 3, 12, 13, 14
 ALL = (CALENDAR_YEAR, MONTH, QUARTER, ROLLING_12, FISCAL_YEAR, ALL_TIME)
+ALL_TIME_START = "1995-01-01"
 
 
 def window(month: str, period: int) -> tuple[str, str]:
@@ -29,7 +30,7 @@ def window(month: str, period: int) -> tuple[str, str]:
     elif period == FISCAL_YEAR:
         start = f"{y if m >= 10 else y - 1:04d}-10-01"
     elif period == ALL_TIME:
-        start = "1995-01-01"
+        start = ALL_TIME_START
     else:
         raise ValueError(f"unknown period code {period}")
     return start, stop

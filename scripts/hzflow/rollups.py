@@ -26,6 +26,7 @@ from datetime import timedelta
 from . import db as dbmod
 from .db import quote_ident as q
 from .layout import next_month
+from .periods import ALL_TIME_START
 
 SEEN_COLUMNS = ("ip", "host", "ipcountry", "domain")
 
@@ -51,16 +52,21 @@ def month_range(month: str) -> tuple[str, str]:
 
 
 def fingerprints(cur, met: str, through: str) -> dict[str, str]:
-    """Per month up to `through`: counts and sums of the source rows, read from covering indexes."""
+    """Per month from 1995 up to `through`: counts and sums of the source rows.
+
+    Every column read is in one of hzflow's indexes (datetime, jobs,
+    duration, ipcountry on websessions; dnload, datetime on web), so this
+    reads indexes, not rows.  No window starts before 1995-01-01.
+    """
     stop = month_range(through)[1]
     out: dict[str, list] = {}
     cur.execute(f"SELECT {bucket('datetime')} AS b, COUNT(*), SUM(id), SUM(duration), SUM(jobs), "
-                f"SUM(CRC32(ipcountry)) FROM {met}.websessions FORCE INDEX (ws_datetime_jobs_dur_country) "
-                f"WHERE datetime < %s GROUP BY b", (stop,))
+                f"SUM(CRC32(ipcountry)) FROM {met}.websessions WHERE datetime >= %s AND datetime < %s "
+                f"GROUP BY b", (ALL_TIME_START, stop))
     for b, *sums in cur.fetchall():
         out[b] = [*sums, 0, 0]
     cur.execute(f"SELECT {bucket('datetime')} AS b, COUNT(*), SUM(id) FROM {met}.web "
-                f"FORCE INDEX (web_dnload_dt) WHERE dnload = 1 AND datetime < %s GROUP BY b", (stop,))
+                f"WHERE dnload = 1 AND datetime >= %s AND datetime < %s GROUP BY b", (ALL_TIME_START, stop))
     for b, n, ids in cur.fetchall():
         out.setdefault(b, [0, 0, 0, 0, 0, 0, 0])[-2:] = [n, ids]
     return {b: ":".join(str(v or 0) for v in sums) for b, sums in out.items()}

@@ -81,8 +81,9 @@ def existing_server_from_env() -> Server | None:
 def start(base_dir: str | Path | None = None, *, buffer_pool: str = "1G") -> Server:
     """Initialise a datadir and start mariadbd on it; returns once it accepts logins."""
     root = Path(tempfile.mkdtemp(prefix="hzflow-mariadb-", dir=base_dir))
-    datadir, sock = root / "data", root / "mysqld.sock"
+    datadir, sock, tmpdir = root / "data", root / "mysqld.sock", root / "tmp"
     datadir.mkdir()
+    tmpdir.mkdir()
     as_root = os.geteuid() == 0
     user_args = ["--user=root"] if as_root else []
     init = subprocess.run(
@@ -95,7 +96,7 @@ def start(base_dir: str | Path | None = None, *, buffer_pool: str = "1G") -> Ser
     log = open(root / "mysqld.log", "w")
     proc = subprocess.Popen(
         [_find("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={sock}",
-         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={root / 'mysqld.pid'}",
+         f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={root / 'mysqld.pid'}", f"--tmpdir={tmpdir}",
          "--local-infile=1", "--skip-log-bin", f"--innodb-buffer-pool-size={buffer_pool}",
          "--innodb-log-file-size=256M", "--innodb-flush-log-at-trx-commit=2",
          "--character-set-server=utf8mb4", "--max-allowed-packet=256M",
@@ -134,12 +135,12 @@ def stop(server: Server) -> None:
 class private_server:
     """Context manager: an existing server from the environment, or a fresh private one."""
 
-    def __init__(self, base_dir: str | Path | None = None):
-        self.base_dir = base_dir
+    def __init__(self, base_dir: str | Path | None = None, **start_options):
+        self.base_dir, self.start_options = base_dir, start_options
         self.server: Server | None = None
 
     def __enter__(self) -> Server:
-        self.server = existing_server_from_env() or start(self.base_dir)
+        self.server = existing_server_from_env() or start(self.base_dir, **self.start_options)
         return self.server
 
     def __exit__(self, *exc) -> None:

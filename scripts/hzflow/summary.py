@@ -257,24 +257,19 @@ def _visitors_by_rescan(cur, w: Writer, met, win, cont) -> None:
     w.cell(misc, 5, 1, _one(cur, f"SELECT COUNT(datetime) {sessions} AND (duration >= 0 OR jobs > 0)", win), 1)
 
 
-
 def _visitors_from_rollups(cur, w: Writer, met, start: str, month: str, cont) -> None:
     """The cells of `_visitors_by_rescan`, from the window's distinct visitor keys in the rollups."""
     visitors = rollupmod.WindowVisitors(cur, met, start, month)
     sessions, downloads = visitors.SESSIONS, visitors.DOWNLOADS
     users, not_login = "summary_user_vals", f"ip NOT IN ({LOGIN_IPS})"
-    for colid, extra, args in ip_residence_filters(cont):
-        v7 = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {sessions} WHERE interactive AND {not_login}"
-                       f"{_and(extra)}", args)
-        w.cell(users, 7, colid, v7, USER_FORMATS[colid])
-        share = _login_share(cur, met, f"SELECT ip FROM {sessions} WHERE interactive{_and(extra)}", args)
-        w.cell(users, 3, colid, v7 + share, USER_FORMATS[colid])
-    for colid, extra, args in ip_residence_filters(cont):
-        v8 = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {downloads} WHERE short AND {not_login}"
-                       f"{_and(extra)}", args)
-        w.cell(users, 8, colid, v8, USER_FORMATS[colid])
-        share = _login_share(cur, met, f"SELECT ip FROM {downloads} WHERE TRUE{_and(extra)}", args)
-        w.cell(users, 4, colid, v8 + share, USER_FORMATS[colid])
+    for table, (visitor_row, share_row), visitor_kind, share_kind in (
+            (sessions, (7, 3), "interactive", "interactive"), (downloads, (8, 4), "short", "TRUE")):
+        for colid, extra, args in ip_residence_filters(cont):
+            visitors_cell = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {table} WHERE {visitor_kind} "
+                                      f"AND {not_login}{_and(extra)}", args)
+            w.cell(users, visitor_row, colid, visitors_cell, USER_FORMATS[colid])
+            share = _login_share(cur, met, f"SELECT ip FROM {table} WHERE {share_kind}{_and(extra)}", args)
+            w.cell(users, share_row, colid, visitors_cell + share, USER_FORMATS[colid])
 
     classes = f"LEFT JOIN {met}.domainclass dc ON v.domain = dc.domain"
     known, logins = "dc.class > 0 AND dc.class <> 4", "ul.action IN ('login', 'simulation')"

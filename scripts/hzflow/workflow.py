@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import markers, sources
 from .config import REPO_ROOT, Settings
-from .layout import day_marker
+from .layout import day_marker, marker, target_months
 
 SNAKEFILE = REPO_ROOT / "Snakefile"
 PROFILE = REPO_ROOT / "profiles" / "default"
@@ -128,6 +128,25 @@ def plan_lines(jobs: list[dict], spell_out: int = 6) -> list[str]:
         else:
             lines.append(f"{rule:<18} {len(units)} of them, {units[0]} .. {units[-1]}: {reason}")
     return lines
+
+
+def rebuild_summaries(settings: Settings, since: str, through: str | None = None, *,
+                      dry_run: bool = False, say=print) -> int:
+    """Rebuild the `summarized` targets of months since..through (default: through the current month).
+
+    The markers are both Snakemake's targets and forced, so each month's
+    summaries are redone in DAG order, oldest first; later months are left
+    alone only when --through stops short of them.
+    """
+    known = target_months(settings, list(sources.discover_all(settings)))
+    months = [m for m in known if since <= m <= (through or known[-1])]
+    if not months:
+        say(f"nothing to rebuild: the workflow's months are {known[0]} .. {known[-1]}")
+        return 0
+    targets = [str(marker(settings, "summarized", m)) for m in months]
+    extra = [*targets, "--forcerun", *targets]
+    say(f"rebuild summaries of {len(months)} month(s): {months[0]} .. {months[-1]}")
+    return plan(settings, extra, say=say) if dry_run else cron(settings, extra)
 
 
 def note_new_sources(settings: Settings, day: str, note: Path) -> None:

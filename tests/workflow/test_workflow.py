@@ -3,65 +3,20 @@
 from __future__ import annotations
 
 import fcntl
-import gzip
-import random
 from datetime import date, timedelta
 
 import pytest
 from hzflow import layout, synth
+from logtree import marker_times, months_back, write_day
 
 pytestmark = pytest.mark.workflow
 
 WEB = "datetime, content, ip, useragent, dnload, host, domain, ipcountry"
 
 
-def months_back(n: int) -> date:
-    d = date.today().replace(day=1)
-    for _ in range(n):
-        d = (d - timedelta(days=1)).replace(day=1)
-    return d
-
-
-def write_day(hub, day: date, seed: int, gz: bool = False, auth: bool = True):
-    rng = random.Random(seed)
-    stamp = f"{day:%Y%m%d}"
-    access = "\n".join(synth.access_day(day, 40, rng)) + "\n"
-    path = hub.apache / f"{hub.site}-access.log-{stamp}"
-    hub.apache.mkdir(parents=True, exist_ok=True)
-    if gz:
-        path = path.with_name(path.name + ".gz")
-        path.write_bytes(gzip.compress(access.encode()))
-    else:
-        path.write_text(access)
-    if auth:
-        hub.hub_logs.mkdir(parents=True, exist_ok=True)
-        (hub.hub_logs / f"cmsauth.log-{stamp}").write_text(
-            "\n".join(synth.auth_day(day, 10, rng)) + "\n")
-    return path
-
-
-@pytest.fixture
-def tree(ready_hub):
-    """Three months of logs ending yesterday: a few days in each month."""
-    first = months_back(2)
-    days = [first + timedelta(days=k) for k in (0, 3, 33, 40)]
-    days += [date.today().replace(day=1) + timedelta(days=k) for k in (0, 1)]
-    days = sorted({d for d in days if d < date.today()})
-    for i, d in enumerate(days):
-        write_day(ready_hub, d, seed=i, gz=i % 2 == 0)
-    ready_hub.write_config(start_month=f"{first:%Y-%m}")
-    ready_hub.days = days
-    return ready_hub
-
-
 def yaml_config(hub):
     import yaml
     return yaml.safe_load(hub.config_path.read_text())
-
-
-def marker_times(hub) -> dict[str, int]:
-    state = hub.work / "state" / hub.site
-    return {str(p.relative_to(state)): p.stat().st_mtime_ns for p in state.rglob("*.json")}
 
 
 def db_state(hub):
