@@ -153,14 +153,12 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
                 f"WHERE action IN ('login', 'simulation') AND datetime > %s AND datetime < %s AND ip <> ''", win)
 
     # row 6: registered users (logins)
-    joined = (f"FROM {met}.userlogin_lite ul JOIN {met}.{q(d.prefix + 'xprofiles_metrics')} u "
-              f"ON u.username = ul.user WHERE ul.datetime > %s AND ul.datetime < %s "
-              f"AND ul.action IN ('login', 'simulation')")
     w.cell(users, 6, 1, _one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.userlogin_lite WHERE datetime > %s "
                                   f"AND datetime < %s AND action IN ('login', 'simulation')", win), 1)
-    for colid, extra, args in (residence_filters("u.countryresident", cont)[1:] + orgtype_filters("u.orgtype")):
-        w.cell(users, 6, colid, _one(cur, f"SELECT COUNT(DISTINCT ul.user) {joined}{_and(extra)}", (*win, *args)),
-               USER_FORMATS[colid])
+    _user_cells(cur, w, 6, residence_filters("countryresident", cont)[1:] + orgtype_filters("orgtype"),
+                f"SELECT DISTINCT ul.user, u.countryresident, u.orgtype FROM {met}.userlogin_lite ul "
+                f"JOIN {met}.{q(d.prefix + 'xprofiles_metrics')} u ON u.username = ul.user "
+                f"WHERE ul.datetime > %s AND ul.datetime < %s AND ul.action IN ('login', 'simulation')", win)
 
     if rollups:
         _visitors_from_rollups(cur, w, met, start, month, cont)
@@ -176,13 +174,22 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
         w.cell(users, 1, colid, total, fmt)
 
     # row 2: simulation users
-    for colid, extra, args in residence_filters("countryresident", cont) + orgtype_filters("orgtype"):
-        w.cell(users, 2, colid, _one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
-                                          f"AND datetime > %s AND datetime < %s{_and(extra)}", (*win, *args)),
-               USER_FORMATS[colid])
+    _user_cells(cur, w, 2, residence_filters("countryresident", cont) + orgtype_filters("orgtype"),
+                f"SELECT DISTINCT user, countryresident, orgtype FROM {met}.toolstart WHERE success = 1 "
+                f"AND datetime > %s AND datetime < %s", win)
 
     _simulation_usage(cur, w, met, hub, win, tools)
     _misc_usage(cur, w, met, d.prefix, win, start, stop)
+
+
+def _user_cells(cur, w: Writer, rowid: int, filters, users_sql: str, params) -> None:
+    """COUNT(DISTINCT user) under each column's filter, from one pass collecting (user, residence, org type)."""
+    cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_win_users")
+    cur.execute(f"CREATE TEMPORARY TABLE hz_win_users {users_sql}", params)
+    for colid, extra, args in filters:
+        w.cell("summary_user_vals", rowid, colid, _one(cur, f"SELECT COUNT(DISTINCT user) FROM hz_win_users"
+                                                            f"{' WHERE ' + extra if extra else ''}", args),
+               USER_FORMATS[colid])
 
 
 LOGIN_IPS = "SELECT ip FROM hz_login_ips"
@@ -262,13 +269,16 @@ def _visitors_from_rollups(cur, w: Writer, met, start: str, month: str, cont) ->
     visitors = rollupmod.WindowVisitors(cur, met, start, month)
     sessions, downloads = visitors.SESSIONS, visitors.DOWNLOADS
     users, not_login = "summary_user_vals", f"ip NOT IN ({LOGIN_IPS})"
+    columns = ip_residence_filters(cont)
+    args = tuple(a for _, _, column_args in columns for a in column_args)
     for table, (visitor_row, share_row), visitor_kind, share_kind in (
             (sessions, (7, 3), "interactive", "interactive"), (downloads, (8, 4), "short", "TRUE")):
-        for colid, extra, args in ip_residence_filters(cont):
-            visitors_cell = _one(cur, f"SELECT COUNT(DISTINCT ip, host) FROM {table} WHERE {visitor_kind} "
-                                      f"AND {not_login}{_and(extra)}", args)
+        counted = _one_row(cur, "SELECT " + ", ".join(f"COUNT(DISTINCT IF({extra or 'TRUE'}, ip, NULL), host)"
+                                                      for _, extra, _ in columns)
+                           + f" FROM {table} WHERE {visitor_kind} AND {not_login}", args)
+        shares = _login_shares(cur, met, table, share_kind, columns)
+        for (colid, _, _), visitors_cell, share in zip(columns, counted, shares):
             w.cell(users, visitor_row, colid, visitors_cell, USER_FORMATS[colid])
-            share = _login_share(cur, met, f"SELECT ip FROM {table} WHERE {share_kind}{_and(extra)}", args)
             w.cell(users, share_row, colid, visitors_cell + share, USER_FORMATS[colid])
 
     classes = f"LEFT JOIN {met}.domainclass dc ON v.domain = dc.domain"
@@ -292,11 +302,27 @@ def _visitors_from_rollups(cur, w: Writer, met, start: str, month: str, cont) ->
     w.cell(misc, 5, 1, visits, 1)
 
 
-def _login_share(cur, met, ip_sql, params) -> int:
-    """`_registered_share` with the addresses as a subquery (non-empty ones, as the reference's list)."""
-    return int(_one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.userlogin_lite ul "
-                         f"WHERE (ul.action = 'login' OR ul.action = 'simulation') AND (ul.ip = '127.0.0.1' "
-                         f"OR ul.ip IN ({ip_sql} AND LENGTH(ip) > 0))", params))
+def _login_shares(cur, met, table: str, where: str, columns) -> list[int]:
+    """Per residence column, users who ever logged in from one of its addresses or from 127.0.0.1.
+
+    The reference asks once per column with the column's non-empty
+    addresses as a list; one join over flagged addresses gives the same.
+    """
+    flags = ", ".join(f"MAX({extra or 'TRUE'}) AS f{colid}" for colid, extra, _ in columns)
+    cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_share_ips")
+    cur.execute(f"CREATE TEMPORARY TABLE hz_share_ips (INDEX (ip)) SELECT ip, {flags} FROM {table} "
+                f"WHERE {where} AND LENGTH(ip) > 0 GROUP BY ip",
+                tuple(a for _, _, args in columns for a in args))
+    cur.execute("INSERT INTO hz_share_ips VALUES ('127.0.0.1'" + ", TRUE" * len(columns) + ")")
+    return [int(v or 0) for v in _one_row(
+        cur, "SELECT " + ", ".join(f"COUNT(DISTINCT IF(s.f{colid}, ul.user, NULL))" for colid, _, _ in columns)
+        + f" FROM {met}.userlogin_lite ul JOIN hz_share_ips s ON ul.ip = s.ip "
+          f"WHERE ul.action = 'login' OR ul.action = 'simulation'")]
+
+
+def _one_row(cur, sql, params=()) -> tuple:
+    cur.execute(sql, params)
+    return cur.fetchone()
 
 
 def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
@@ -371,7 +397,8 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
             cur.execute(f"DROP TABLE IF EXISTS {met}.userlogin_lite")
             cur.execute(f"CREATE TABLE {met}.userlogin_lite SELECT * FROM {met}.userlogin "
                         f"WHERE action = 'login' OR action = 'simulation'")
-            cur.execute(f"ALTER TABLE {met}.userlogin_lite ADD INDEX (uidNumber), ADD INDEX (datetime, user)")
+            cur.execute(f"ALTER TABLE {met}.userlogin_lite ADD INDEX (uidNumber), ADD INDEX (datetime, user), "
+                        f"ADD INDEX (ip, user, action)")
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
             for period in period_codes:
