@@ -25,8 +25,7 @@ from datetime import timedelta
 
 from . import db as dbmod
 from .db import quote_ident as q
-from .layout import next_month
-from .periods import ALL_TIME_START
+from .periods import ALL_TIME_START, MONTH, window
 
 SEEN_COLUMNS = ("ip", "host", "ipcountry", "domain")
 
@@ -47,10 +46,6 @@ def in_window(month_col: str, late_col: str) -> str:
     return f"({month_col} >= %s AND {month_col} <= %s AND ({late_col} OR {month_col} > %s))"
 
 
-def month_range(month: str) -> tuple[str, str]:
-    return f"{month}-01", f"{next_month(month)}-01"
-
-
 def fingerprints(cur, met: str, through: str) -> dict[str, str]:
     """Per month from 1995 up to `through`: counts and sums of the source rows.
 
@@ -58,7 +53,7 @@ def fingerprints(cur, met: str, through: str) -> dict[str, str]:
     duration, ipcountry on websessions; dnload, datetime on web), so this
     reads indexes, not rows.  No window starts before 1995-01-01.
     """
-    stop = month_range(through)[1]
+    stop = window(through, MONTH)[1]
     out: dict[str, list] = {}
     cur.execute(f"SELECT {bucket('datetime')} AS b, COUNT(*), SUM(id), SUM(duration), SUM(jobs), "
                 f"SUM(CRC32(ipcountry)) FROM {met}.websessions WHERE datetime >= %s AND datetime < %s "
@@ -82,7 +77,7 @@ def stale_months(cur, met: str, through: str) -> tuple[list[str], dict[str, str]
 
 def refresh_month(cur, met: str, month: str, fingerprint: str | None) -> None:
     """Rebuild one month's rollup rows; `fingerprint` None means the month has no source rows."""
-    lo, hi = month_range(month)
+    lo, hi = window(month, MONTH)
     keys = ", ".join(SEEN_COLUMNS)
     ws_keys = ", ".join(f"ws.{c}" for c in SEEN_COLUMNS)
     cur.execute(f"DELETE FROM {met}.hzflow_seen_sessions WHERE month = %s", (month,))
@@ -115,10 +110,8 @@ def bring_up_to_date(conn, met: str, through: str, *, dry_run: bool = False, say
         if dry_run:
             say(f"[dry-run] refresh summary rollups of {month}")
             continue
-        with conn.cursor() as cur:
-            cur.execute("START TRANSACTION")
+        with dbmod.transaction(conn) as cur:
             refresh_month(cur, met, month, now.get(month))
-        conn.commit()
     if stale and not dry_run:
         say(f"summary rollups refreshed for {len(stale)} month(s): {_span(stale)}")
     return stale

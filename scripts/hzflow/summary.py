@@ -387,8 +387,7 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
     met = q(settings.db.metrics_db)
     conn = dbmod.connect(settings, settings.db.metrics_db)
     try:
-        if rollups:
-            rollups = rollupmod.ensure(settings, conn, month, dry_run=dry_run, say=say)
+        from_rollups = rollups and rollupmod.ensure(settings, conn, month, dry_run=dry_run, say=say)
         if dry_run:
             for p in period_codes:
                 say(f"[dry-run] summarize {month} period {p}: {' .. '.join(periods.window(month, p))}")
@@ -402,12 +401,12 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
             for period in period_codes:
-                summarize_period(settings, cur, month, period, cont, tools, rollups=rollups)
+                summarize_period(settings, cur, month, period, cont, tools, rollups=from_rollups)
     finally:
         conn.close()
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
-        f"{'' if rollups else ' (full rescan)'}")
-    return {"stage": "summarize-month", "month": month, "source": "rollups" if rollups else "rescan"}
+        f"{'' if from_rollups else ' (full rescan)'}")
+    return {"stage": "summarize-month", "month": month, "source": "rollups" if from_rollups else "rescan"}
 
 
 def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
