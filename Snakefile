@@ -4,7 +4,7 @@ min_version("9.0")
 
 
 # `hzflow cron` and `hzflow plan` pass the operator's file with --configfile;
-# the commented defaults are only read when snakemake is run by hand without one.
+# config/config.yaml (every default, commented) is read only by a bare `snakemake`.
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
@@ -12,7 +12,7 @@ if not workflow.overwrite_configfiles:
 
 include: "rules/common.smk"
 include: "rules/import.smk"
-include: "rules/enrich.smk"
+include: "rules/resolve.smk"
 include: "rules/sessions.smk"
 include: "rules/summarize.smk"
 

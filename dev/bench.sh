@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # Benchmarks: print throughput figures (not a test; nothing here fails on time).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-exec .venv/bin/python -m hzflow.bench "$@"
+PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" exec .venv/bin/python -m hzflow_dev.bench "$@"

@@ -2,4 +2,4 @@
 # The demo: a synthetic hub on a private MariaDB server, run through the
 # whole pipeline with `hzflow cron`, offline.  Output lands in ./demo-out/.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-exec .venv/bin/python -m hzflow.demo "$@"
+PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" exec .venv/bin/python -m hzflow_dev.demo "$@"

@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# The test suite: unit, database (private MariaDB), workflow (real snakemake),
-# and golden parity against ../shared/parity when it is present.
+# The test suite: linters (ruff, snakefmt, snakemake --lint), then unit, database
+# (private MariaDB), workflow (real snakemake) and golden parity tests (against
+# ../shared/parity when it is present).  Arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/ruff check scripts dev tests
+.venv/bin/snakefmt --check --compact-diff Snakefile rules
+lint_dir="$(mktemp -d)"
+trap 'rm -rf "$lint_dir"' EXIT
+.venv/bin/python -m snakemake --snakefile Snakefile --configfile tests/workflow/lint.yaml \
+    --directory "$lint_dir" --lint 2>&1 | grep -v "^Using workflow specific profile"
+PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/python -m pytest "$@"

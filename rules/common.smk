@@ -1,4 +1,14 @@
-"""Config validation, the months a run covers, source discovery and marker paths."""
+"""Config validation, what the run covers (months, pending days), marker paths and input functions.
+
+Order edges: a month stage waits for the previous month's same stage with
+ancient(): if both run, the older month goes first (session ids and the
+long windows of tool statistics follow date order), but rebuilding an old
+month does not by itself rebuild later months' enrichment or sessions.
+Summaries depend on the previous month's for real: their long windows
+include it.  A stage that has never been built also waits for the import
+of every pending day, so one run over a set of logs imports everything
+before it analyses anything, as the stage commands in date order would.
+"""
 
 import os
 import sys
@@ -7,8 +17,8 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from hzflow import config as hzconfig
-from hzflow import layout, markers, sources
-
+from hzflow import coverage, markers
+from hzflow import months as hzmonths
 
 validate(config, schema=str(hzconfig.SCHEMA_FILE))
 
@@ -19,23 +29,24 @@ SETTINGS = hzconfig.Settings.from_mapping(config, CONFIG_FILE)
 SITE = SETTINGS.site
 _hzflow_script = Path(sys.executable).with_name("hzflow")
 HZFLOW = str(_hzflow_script) if _hzflow_script.exists() else "hzflow"
-
-SOURCES = sources.discover_all(SETTINGS, warn=lambda msg: print(f"hzflow: {msg}", file=sys.stderr))
-MONTHS = layout.target_months(SETTINGS, list(SOURCES))
+COVERAGE = coverage.Coverage(
+    SETTINGS, warn=lambda msg: print(f"hzflow: {msg}", file=sys.stderr)
+)
+MONTHS = COVERAGE.months
 
 
 wildcard_constraints:
-    day=r"\d{4}-\d{2}-\d{2}",
     month=r"\d{4}-\d{2}",
-    key=r"[0-9a-f]{10}",
+    key=r"[0-9a-f]{12}",
+    attempt=r"\d+",
 
 
 def marker(stage, month):
-    return str(layout.marker(SETTINGS, stage, month))
+    return str(markers.marker(SETTINGS, stage, month))
 
 
-def day_marker(day):
-    return str(layout.day_marker(SETTINGS, day))
+def batch_marker():
+    return str(markers.batch_marker(SETTINGS, COVERAGE.batch_key))
 
 
 def rule_log(rule_name, unit):
@@ -46,70 +57,74 @@ def rule_benchmark(rule_name, unit):
     return f"benchmarks/{SITE}/{rule_name}/{unit}.tsv"
 
 
-def days_with_logs(month):
-    return [d for d in SOURCES if d.startswith(month)]
+def _missing(*paths):
+    return not all(os.path.exists(p) for p in paths)
 
 
-def _recorded_sources(day):
-    """Canonical names of the files the day marker says were imported, or None."""
-    record = markers.read(day_marker(day))
-    if record is None:
-        return None
-    return {sources.canonical_name(f["file"]) for f in record.get("files", {}).values()}
+def _after_imports(*outputs):
+    """The pending import, for a stage that has never been built (it runs anyway)."""
+    return [batch_marker()] if COVERAGE.pending and _missing(*outputs) else []
 
 
-def _days_with_new_sources():
-    """day -> key of the logs an imported day gained since (e.g. a late auth log)."""
-    new = {}
-    for day, found in SOURCES.items():
-        recorded = _recorded_sources(day)
-        if recorded is not None:
-            unseen = {s.name for s in found.values()} - recorded
-            if unseen:
-                new[day] = layout.new_sources_key(unseen)
-    return new
+def _previous(stage, month, *, ordering):
+    """The previous month's marker of the same stage, if that month builds the stage."""
+    before = hzmonths.preceding(month)
+    if before not in MONTHS or stage not in COVERAGE.stages(before):
+        return []
+    return [ancient(marker(stage, before))] if ordering else [marker(stage, before)]
 
 
-TARGET_DAYS = [d for d in SOURCES if d[:7] in set(MONTHS)]
-NEW_SOURCE_DAYS = _days_with_new_sources()
-
-
-def new_sources_note(day, key):
-    return str(layout.new_sources_note(SETTINGS, day, key))
-
-
-def day_inputs(wildcards):
-    """A day's logs, ancient() so that archiving them never triggers a rerun.
-
-    A day that gained a log depends on a note file as well, which re-imports it.
+def resolve_inputs(wildcards):
+    """The month's day markers, the pending import when it touches the month, days of other
+    months that brought rows into it, the previous month (order only), a due DNS retry.
     """
-    found = SOURCES.get(wildcards.day, {})
-    inputs = {"logs": [ancient(str(s.path)) for s in found.values()]}
-    if wildcards.day in NEW_SOURCE_DAYS:
-        inputs["new_sources"] = new_sources_note(wildcards.day, NEW_SOURCE_DAYS[wildcards.day])
+    month = wildcards.month
+    inputs = [
+        str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.recorded_days_of(month)
+    ]
+    inputs += [str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.late_days(month)]
+    if COVERAGE.pending and (
+        COVERAGE.has_pending(month)
+        or _missing(marker("imported", month), marker("dns-resolved", month))
+    ):
+        inputs.append(batch_marker())
+    inputs += _previous("dns-resolved", month, ordering=True)
+    retry = dns_retry_due(month)
+    if retry is not None:
+        inputs.append(str(markers.dns_retry_note(SETTINGS, month, retry)))
     return inputs
+
+
+def sessionize_inputs(wildcards):
+    month = wildcards.month
+    return (
+        [marker("dns-resolved", month)]
+        + _previous("sessionized", month, ordering=True)
+        + _after_imports(marker("sessionized", month))
+    )
 
 
 def summary_inputs(wildcards):
-    """The month's sessions, and the previous month's summary when that month is built too."""
-    inputs = [marker("sessionized", wildcards.month)]
-    previous = layout.previous_month(wildcards.month)
-    if previous in MONTHS:
-        inputs.append(marker("summarized", previous))
-    return inputs
+    month = wildcards.month
+    return (
+        [marker("sessionized", month)]
+        + _previous("summarized", month, ordering=False)
+        + _after_imports(marker("summarized", month))
+    )
 
 
-def month_day_markers(wildcards):
-    return [day_marker(d) for d in days_with_logs(wildcards.month)]
+def dns_retry_due(month):
+    """The attempt number of a retry of the month's unanswered lookups that is due, or None."""
+    record = markers.read(marker("dns-resolved", month))
+    due = (record or {}).get("dns_retry_after")
+    if not due or due > hzmonths.now_iso():
+        return None
+    return record.get("dns_attempt", 0) + 1
 
 
 def all_targets():
-    """Every month's markers, and every day marker and new-source note as targets too.
-
-    With rerun-triggers [mtime], Snakemake checks missing outputs only of
-    targets; listing the days here is what makes a newly arrived day (and
-    through it its month) run.
+    """Every stage marker each month builds now, and the pending import (new days are found
+    here: with mtime the only rerun trigger, Snakemake looks for missing outputs of targets only).
     """
-    return ([marker(stage, month) for month in MONTHS for stage in layout.month_stages(SETTINGS)]
-            + [day_marker(d) for d in TARGET_DAYS]
-            + [new_sources_note(d, k) for d, k in sorted(NEW_SOURCE_DAYS.items())])
+    targets = [marker(s, m) for m in MONTHS for s in COVERAGE.stages(m)]
+    return targets + ([batch_marker()] if COVERAGE.pending else [])

@@ -1,55 +1,31 @@
-"""Import: one job per day with logs, one aggregate per month, then archiving."""
+"""Import: every pending day in one job, oldest first.
+
+One process imports them all, in date order across months: what a day
+teaches the import (crawler agents) applies to the days after it, whatever
+order Snakemake would run jobs in, and a day costs no process of its own.
+The logs are not inputs of the job (which days are pending is decided from
+the log directories and the day markers when the workflow is parsed), so
+archiving a log, or a log that cannot even be stat-ed, never touches
+Snakemake's own bookkeeping.
+"""
 
 
-rule import_day:
-    input:
-        unpack(day_inputs),
+rule import_days:
     output:
-        day_marker("{day}"),
+        marker=str(markers.batch_marker(SETTINGS, "{key}")),
     log:
-        rule_log("import_day", "{day}"),
+        rule_log("import_days", "{key}"),
     benchmark:
-        rule_benchmark("import_day", "{day}")
+        rule_benchmark("import_days", "{key}")
+    priority: 100
+    conda:
+        "../envs/hzflow.yaml"
     resources:
         db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+        days=" ".join(u.day for u in COVERAGE.pending),
     shell:
-        "{HZFLOW} --config {CONFIG_FILE} import-day {wildcards.day} --marker {output} > {log} 2>&1"
-
-
-rule note_new_sources:
-    output:
-        new_sources_note("{day}", "{key}"),
-    log:
-        rule_log("note_new_sources", "{day}.{key}"),
-    benchmark:
-        rule_benchmark("note_new_sources", "{day}.{key}")
-    shell:
-        "{HZFLOW} --config {CONFIG_FILE} note-sources {wildcards.day} --marker {output} > {log} 2>&1"
-
-
-rule import_month:
-    input:
-        month_day_markers,
-    output:
-        marker("imported", "{month}"),
-    log:
-        rule_log("import_month", "{month}"),
-    benchmark:
-        rule_benchmark("import_month", "{month}")
-    shell:
-        "{HZFLOW} --config {CONFIG_FILE} import-month {wildcards.month} --marker {output} > {log} 2>&1"
-
-
-rule archive_month:
-    input:
-        marker("imported", "{month}"),
-    output:
-        marker("archived", "{month}"),
-    log:
-        rule_log("archive_month", "{month}"),
-    benchmark:
-        rule_benchmark("archive_month", "{month}")
-    resources:
-        db_writers=1,
-    shell:
-        "{HZFLOW} --config {CONFIG_FILE} archive-logs {wildcards.month} --marker {output} > {log} 2>&1"
+        "{params.hzflow} --config {params.config} import-days {params.days} "
+        "--marker {output.marker} > {log} 2>&1"

@@ -1,16 +1,22 @@
-"""Sessions, bot cleaning and tool statistics for each month."""
+"""Sessions: a complete month's visitor sessions, rebuilt from its rows, and their hosts and countries."""
 
 
 rule sessionize_month:
     input:
-        marker("dns-resolved", "{month}"),
+        sessionize_inputs,
     output:
         marker("sessionized", "{month}"),
     log:
         rule_log("sessionize_month", "{month}"),
     benchmark:
         rule_benchmark("sessionize_month", "{month}")
+    conda:
+        "../envs/hzflow.yaml"
     resources:
         db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
     shell:
-        "{HZFLOW} --config {CONFIG_FILE} sessionize-month {wildcards.month} --marker {output} > {log} 2>&1"
+        "{params.hzflow} --config {params.config} sessionize-month {wildcards.month} "
+        "--marker {output} > {log} 2>&1"

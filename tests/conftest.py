@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from hzflow import config as hzconfig
-from hzflow import hubschema, sandbox, schema
-from hzflow.ptrserver import PtrServer
+from hzflow import schema
+from hzflow_dev import hubschema, sandbox
+from hzflow_dev.ptrserver import PtrServer
 
 REPO = Path(__file__).resolve().parents[1]
 PARITY = REPO.parent / "shared" / "parity"

@@ -2,8 +2,10 @@
 
 Every CLI command and the Snakefile go through this module, so a bad key is
 reported the same way everywhere: the dotted path of the key and what is
-wrong with it.  Credentials are read here and handed only to the database
-driver; they never reach argv, logs or markers.
+wrong with it (never the value of a secret).  Defaults live in the schema
+(`default()` reads them).  Credentials are resolved only when a connection
+is opened, so the workflow can be parsed, dry-run and linted without them;
+they go straight to the database driver, never to argv, logs or markers.
 """
 
 from __future__ import annotations
@@ -13,43 +15,55 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 ENV_VAR = "HZFLOW_CONFIG"
 PACKAGE_ROOT = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_ROOT.parents[1]
-SCHEMA_FILE = REPO_ROOT / "config" / "config.schema.yaml"
+WORKFLOW_ROOT = PACKAGE_ROOT / "workflow"
+SCHEMA_FILE = WORKFLOW_ROOT / "config" / "config.schema.yaml"
+SAMPLE_FILE = WORKFLOW_ROOT / "config" / "config.yaml"
+SECRET_KEYS = ("password",)
 
 
 class ConfigError(Exception):
     """A configuration problem an operator must fix; the message says which key."""
 
 
-def _schema() -> dict:
+@cache
+def schema() -> dict:
     return yaml.safe_load(SCHEMA_FILE.read_text())
 
 
+def default(*path: str):
+    """The schema's default for a key, e.g. default("dns", "concurrency")."""
+    node = schema()
+    for key in path:
+        node = node["properties"][key]
+    return node.get("default")
+
+
+def _message(err) -> str:
+    where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    if err.validator == "additionalProperties":
+        unexpected = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        parent = where if err.absolute_path else ""
+        return "unknown key " + ", ".join(f"{parent + '.' if parent else ''}{k}" for k in unexpected)
+    if any(str(p) in SECRET_KEYS for p in err.absolute_path):
+        return f"{where}: must be {err.schema.get('type', 'valid')} (value not shown)"
+    return f"{where}: {err.message}"
+
+
 def validate(data: dict, source: str = "config") -> None:
-    """Raise ConfigError naming the first offending key, if data breaks the schema."""
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    lines = []
-    for err in errors:
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        if err.validator == "additionalProperties":
-            unexpected = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            parent = where if err.absolute_path else ""
-            keys = ", ".join(f"{parent + '.' if parent else ''}{k}" for k in unexpected)
-            lines.append(f"unknown key {keys}")
-        else:
-            lines.append(f"{where}: {err.message}")
-    raise ConfigError(f"{source}: " + "; ".join(lines))
+    """Raise ConfigError naming every offending key, if data breaks the schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError(f"{source}: " + "; ".join(_message(e) for e in errors))
 
 
 def resolve_path(arg: str | os.PathLike | None) -> Path:
@@ -63,18 +77,27 @@ def resolve_path(arg: str | os.PathLike | None) -> Path:
     return path.resolve()
 
 
-def load(arg: str | os.PathLike | None = None) -> "Settings":
-    path = resolve_path(arg)
+def read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: {e.strerror}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
-    return Settings.from_mapping(data, path)
+    return data
 
 
-def _read_private_file(path: Path, what: str) -> str:
+def load(arg: str | os.PathLike | None = None) -> "Settings":
+    path = resolve_path(arg)
+    return Settings.from_mapping(read_yaml(path), path)
+
+
+def check_private(path: Path, what: str) -> os.stat_result:
+    """A file holding a secret must be the running user's and readable by nobody else."""
     try:
         st = path.stat()
     except OSError as e:
@@ -83,10 +106,25 @@ def _read_private_file(path: Path, what: str) -> str:
         raise ConfigError(
             f"{what} {path} is readable by group or others (mode {stat.S_IMODE(st.st_mode):04o});"
             f" run: chmod 600 {path}")
-    return path.read_text()
+    if st.st_uid != os.geteuid():
+        raise ConfigError(f"{what} {path} belongs to uid {st.st_uid}, not to the user running hzflow "
+                          f"(uid {os.geteuid()}); run: chown {os.geteuid()} {path}")
+    return st
+
+
+def _read_private_file(path: Path, what: str) -> str:
+    check_private(path, what)
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{what} {path}: cannot be read ({type(e).__name__})") from None
 
 
 _PHP_ASSIGN = re.compile(r"""^\s*\$(\w+)\s*=\s*(['"])(.*?)\2\s*;""", re.M)
+_PHP_KEYS = {"db_user": "user", "db_pass": "password", "db_password": "password", "db_host": "host",
+             "db_port": "port", "hub_db": "hub_db", "metrics_db": "metrics_db", "db_prefix": "prefix"}
+_INI_KEYS = {"user": "user", "password": "password", "host": "host", "port": "port",
+             "hub_db": "hub_db", "metrics_db": "metrics_db", "hub_db_prefix": "prefix"}
 
 
 def read_credentials_file(path: Path) -> dict:
@@ -94,21 +132,22 @@ def read_credentials_file(path: Path) -> dict:
     text = _read_private_file(path, "credentials_file")
     php = {k: v for k, _, v in _PHP_ASSIGN.findall(text)}
     if php:
-        mapping = {"db_user": "user", "db_pass": "password", "db_password": "password",
-                   "db_host": "host", "db_port": "port", "hub_db": "hub_db",
-                   "metrics_db": "metrics_db", "db_prefix": "prefix"}
-        return {mapping[k]: v for k, v in php.items() if k in mapping and v != ""}
-    ini = configparser.ConfigParser()
-    try:
-        ini.read_string(text)
-    except configparser.Error as e:
-        raise ConfigError(f"credentials_file {path}: neither access.cfg nor INI: {e}") from None
-    if not ini.has_section("db"):
-        raise ConfigError(f"credentials_file {path}: no $db_user assignments and no [db] section")
-    section = ini["db"]
-    mapping = {"user": "user", "password": "password", "host": "host", "port": "port",
-               "hub_db": "hub_db", "metrics_db": "metrics_db", "hub_db_prefix": "prefix"}
-    return {mapping[k]: section[k] for k in mapping if section.get(k)}
+        found = {_PHP_KEYS[k]: v for k, v in php.items() if k in _PHP_KEYS and v != ""}
+    else:
+        ini = configparser.ConfigParser()
+        try:
+            ini.read_string(text)
+        except configparser.Error as e:
+            raise ConfigError(f"credentials_file {path}: neither access.cfg nor INI: {e}") from None
+        if not ini.has_section("db"):
+            raise ConfigError(f"credentials_file {path}: no $db_user assignments and no [db] section")
+        found = {_INI_KEYS[k]: ini["db"][k] for k in _INI_KEYS if ini["db"].get(k)}
+    if "port" in found:
+        try:
+            found["port"] = int(found["port"])
+        except ValueError:
+            raise ConfigError(f"credentials_file {path}: port is not a number") from None
+    return found
 
 
 @dataclass(frozen=True)
@@ -139,12 +178,15 @@ class Settings:
     @classmethod
     def from_mapping(cls, data: dict, path: Path | str = "config") -> "Settings":
         validate(data, str(path))
-        settings = cls(Path(path), data)
-        settings.db  # resolve credentials now, so a bad password_file is reported at start
-        return settings
+        return cls(Path(path), data)
 
     def section(self, name: str) -> dict:
         return self.raw.get(name) or {}
+
+    def get(self, section: str, key: str):
+        """A setting of a section, or its schema default."""
+        value = self.section(section).get(key)
+        return default(section, key) if value is None else value
 
     @property
     def site(self) -> str:
@@ -160,29 +202,34 @@ class Settings:
 
     @cached_property
     def db(self) -> DbSettings:
+        """Credentials, resolved on first use (opening a connection), never while parsing."""
         d = dict(self.section("db"))
+        if d.get("password"):
+            check_private(self.path, "config file holding db.password")
         if d.get("credentials_file"):
             from_file = read_credentials_file(Path(d["credentials_file"]))
             for key, value in from_file.items():
                 d.setdefault(key, value)
+            validate({"site": self.site, "db": {k: v for k, v in d.items() if k != "password"}},
+                     f"credentials_file {d['credentials_file']}")
         password = d.get("password", "")
         if d.get("password_file"):
             password = _read_private_file(Path(d["password_file"]), "password_file").rstrip("\r\n")
-        site = self.site.replace("-", "_").replace(".", "_")
-        hub_db = d.get("hub_db") or site
+        hub_db = d.get("hub_db") or self.site.replace("-", "_").replace(".", "_")
         return DbSettings(
-            user=d.get("user", "hzflow"), hub_db=hub_db,
+            user=d.get("user", default("db", "user")), hub_db=hub_db,
             metrics_db=d.get("metrics_db") or f"{hub_db}_metrics",
-            prefix=d.get("prefix", "jos_"), socket=d.get("socket"),
-            host=d.get("host", "localhost"), port=int(d.get("port", 3306)), _password=password)
+            prefix=d.get("prefix", default("db", "prefix")), socket=d.get("socket"),
+            host=d.get("host", default("db", "host")), port=int(d.get("port", default("db", "port"))),
+            _password=password)
 
-    def _path(self, key: str, default: str | Path) -> Path:
-        value = self.section("paths").get(key)
-        return Path(value) if value else Path(default)
+    def _path(self, key: str, fallback: str | Path | None = None) -> Path:
+        value = self.section("paths").get(key) or fallback or default("paths", key)
+        return Path(value)
 
     @property
     def apache_daily(self) -> Path:
-        return self._path("apache_daily", "/var/log/apache2/daily")
+        return self._path("apache_daily")
 
     @property
     def apache_holding(self) -> Path:
@@ -194,7 +241,7 @@ class Settings:
 
     @property
     def hub_daily(self) -> Path:
-        return self._path("hub_daily", "/var/log/hubzero/daily")
+        return self._path("hub_daily")
 
     @property
     def hub_holding(self) -> Path:
@@ -206,9 +253,8 @@ class Settings:
 
     @property
     def work_dir(self) -> Path:
-        default = Path(self.section("paths")["state_dir"]).parent \
-            if self.section("paths").get("state_dir") else "/var/lib/hzflow"
-        return self._path("work_dir", default)
+        state = self.section("paths").get("state_dir")
+        return self._path("work_dir", Path(state).parent if state else None)
 
     @property
     def state_dir(self) -> Path:
@@ -220,9 +266,14 @@ class Settings:
         return self.state_dir / self.site
 
     @property
+    def tmp_dir(self) -> Path:
+        """hzflow's own scratch space (bulk-load files); emptied by cron under its lock."""
+        return self.work_dir / "tmp"
+
+    @property
     def malformed_samples(self) -> int:
-        return int(self.section("import").get("malformed_samples", 5))
+        return int(self.get("import", "malformed_samples"))
 
     @property
     def archive_logs(self) -> bool:
-        return bool(self.section("import").get("archive", True))
+        return bool(self.get("import", "archive"))

@@ -59,6 +59,31 @@ def metrics(settings: Settings, **kw) -> pymysql.Connection:
     return connect(settings, settings.db.metrics_db, **kw)
 
 
+METRICS = object()
+
+
+@contextmanager
+def connection(settings: Settings, database=METRICS, **kw) -> Iterator[pymysql.Connection]:
+    """A connection that is closed however the block ends; database=None selects no schema."""
+    conn = connect(settings, settings.db.metrics_db if database is METRICS else database, **kw)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def cursor(settings: Settings, database=METRICS, *, atomic: bool = False) -> Iterator:
+    """A cursor on its own connection; atomic=True wraps the block in one transaction."""
+    with connection(settings, database) as conn:
+        if atomic:
+            with transaction(conn) as cur:
+                yield cur
+        else:
+            with conn.cursor() as cur:
+                yield cur
+
+
 @contextmanager
 def transaction(conn: pymysql.Connection) -> Iterator[pymysql.cursors.Cursor]:
     """BEGIN … COMMIT, rolling back on any exception (including KeyboardInterrupt)."""

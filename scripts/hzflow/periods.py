@@ -9,7 +9,7 @@ Each window is [start, first day after the month), as 'YYYY-MM-DD' strings.
 
 from __future__ import annotations
 
-from .layout import next_month
+from .months import following
 
 CALENDAR_YEAR, MONTH, QUARTER, ROLLING_12, FISCAL_YEAR, ALL_TIME = 0, 1, 3, 12, 13, 14
 ALL = (CALENDAR_YEAR, MONTH, QUARTER, ROLLING_12, FISCAL_YEAR, ALL_TIME)
@@ -18,7 +18,7 @@ ALL_TIME_START = "1995-01-01"
 
 def window(month: str, period: int) -> tuple[str, str]:
     y, m = int(month[:4]), int(month[5:7])
-    stop = f"{next_month(f'{y:04d}-{m:02d}')}-01"
+    stop = f"{following(f'{y:04d}-{m:02d}')}-01"
     if period == CALENDAR_YEAR:
         start = f"{y:04d}-01-01"
     elif period == MONTH:
@@ -34,8 +34,3 @@ def window(month: str, period: int) -> tuple[str, str]:
     else:
         raise ValueError(f"unknown period code {period}")
     return start, stop
-
-
-def month_stamp(month: str) -> str:
-    """How the stats tables date a month: 'YYYY-MM-00 00:00:00'."""
-    return f"{month}-00 00:00:00"

@@ -15,13 +15,12 @@ and month S itself only where late = 1.
 
 Freshness: hzflow_rollup_months keeps, per month, a fingerprint of the
 source rows (read from indexes only); summaries rebuild every month whose
-fingerprint moved.  The sessions stage also forgets the months it rewrites,
-which covers the changes a fingerprint cannot see (a host renamed in place).
+fingerprint moved.  Every step that edits websessions in place (a host, a
+domain, a country) forgets the months it touched (`forget_months`), which
+covers the changes a fingerprint cannot see.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from . import db as dbmod
 from .db import quote_ident as q
@@ -117,24 +116,9 @@ def bring_up_to_date(conn, met: str, through: str, *, dry_run: bool = False, say
     return stale
 
 
-def forget(settings, database: str, table: str, start, stop, *, dry_run: bool = False) -> dict:
-    """Mark the months an in-place edit of websessions touched as stale, so summaries rebuild them.
-
-    [start, stop) are dates or None (open); a day either side is included
-    because the enrichment stages' legacy windows reach that far.
-    """
-    if dry_run or table != "websessions" or database != settings.db.metrics_db:
-        return {"forgotten": 0}
-    lo = f"{start - timedelta(days=1):%Y-%m}" if start else "0000-00"
-    hi = f"{stop:%Y-%m}" if stop else "9999-12"
-    conn = dbmod.metrics(settings)
-    try:
-        with conn.cursor() as cur:
-            n = cur.execute("DELETE FROM hzflow_rollup_months WHERE month BETWEEN %s AND %s", (lo, hi))
-        conn.commit()
-    finally:
-        conn.close()
-    return {"forgotten": n}
+def forget_months(cur, met: str, lo: str, hi: str) -> int:
+    """Mark the months lo..hi as stale, so the next summary rebuilds their rollups."""
+    return cur.execute(f"DELETE FROM {met}.hzflow_rollup_months WHERE month BETWEEN %s AND %s", (lo, hi))
 
 
 def compatible(cur, database: str) -> bool:

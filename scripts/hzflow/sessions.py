@@ -19,8 +19,9 @@ output:
 `logfix-session MONTH` adds sessions for rows not stamped yet, like the
 reference.  The month stage instead rebuilds the month: it drops the month's
 sessions and their stamps and sessionizes every row again, in one
-transaction, so running it daily on the current month never splits a
-session.
+transaction, so rerunning it never splits a session.  A rebuild leaves the
+stamp of a tool start that a later month's session holds (the first half
+hour of the next month): in date order that later session stamped it last.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from dataclasses import dataclass, field
 import pymysql.cursors
 
 from . import db as dbmod
-from .config import ConfigError
-from .enrich.window import days, legacy_week_window, month_bounds
+from .enrich.window import days
+from .months import bounds as month_bounds
 
 GAP = 1800
 JOB_SLACK = 1799
@@ -164,7 +165,8 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
     writer = dbmod.metrics(settings)
     stats = {"stage": "logfix-session", "month": month, "sessions": 0, "events": 0, "jobs": 0,
              "dropped": 0}
-    tmp = tempfile.mkdtemp(prefix="hzflow-sessions-")
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="sessions-", dir=settings.tmp_dir)
     sessions_tsv, stamps_tsv = os.path.join(tmp, "sessions.tsv"), os.path.join(tmp, "stamps.tsv")
     try:
         with reader.cursor() as cur:
@@ -201,7 +203,11 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
             dbmod.load_file(cur, "hz_web_session", ("id", "sid"), stamps_tsv)
             cur.execute("UPDATE web w JOIN hz_web_session x ON w.id = x.id SET w.sessionid = x.sid")
             cur.execute("DROP TEMPORARY TABLE hz_web_session")
-            if job_stamps:
+            if job_stamps and rebuild:
+                cur.executemany("UPDATE toolstart t LEFT JOIN websessions s ON s.id = t.sessionid "
+                                "SET t.sessionid = %s WHERE t.id = %s AND (s.id IS NULL OR s.datetime < %s)",
+                                [(sid, tid, following) for tid, sid in job_stamps.items()])
+            elif job_stamps:
                 cur.executemany("UPDATE toolstart SET sessionid = %s WHERE id = %s",
                                 [(sid, tid) for tid, sid in job_stamps.items()])
     finally:
@@ -216,74 +222,3 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
         f"{stats['jobs']} tool starts linked" + (f"; replaced {stats['dropped']} sessions" if rebuild else "")
         + f" ({stats['seconds']} s)")
     return stats
-
-
-CLEAN_TABLES = ("web", "websessions")
-
-
-def clean_bots(settings, table: str, start, stop, *, dry_run: bool = False, say=print) -> dict:
-    """Delete the period's rows whose domain equals, or host is LIKE, an exclude_list entry.
-
-    The window is the legacy week chunks' (start - 1 day, stop]; deletes go a
-    day at a time so a big month never holds its whole table's locks.
-    """
-    if table not in CLEAN_TABLES:
-        raise ConfigError(f"clean-bots works on {', '.join(CLEAN_TABLES)}, not {table!r}")
-    lo, hi = legacy_week_window(start, stop)
-    conn = dbmod.metrics(settings)
-    deleted = 0
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT DISTINCT filter FROM exclude_list WHERE type = 'domain'")
-            domains = [r[0] for r in cur.fetchall()]
-            cur.execute("SELECT DISTINCT filter FROM exclude_list WHERE type = 'host'")
-            hosts = [r[0] for r in cur.fetchall()]
-            if not domains and not hosts:
-                say(f"clean-bots {table}: exclude_list has no domain or host entries")
-                return {"stage": f"clean-bots {table}", "rows": 0}
-            match = " OR ".join((["domain IN %s"] if domains else []) + ["host LIKE %s"] * len(hosts))
-            args = ([domains] if domains else []) + hosts
-            verb = "SELECT COUNT(*)" if dry_run else "DELETE"
-            for day_lo, day_hi in days(lo, hi):        # (lo, hi] as (d, d + 1] pieces
-                n = cur.execute(f"{verb} FROM {table} WHERE datetime > %s AND datetime <= %s "
-                                f"AND ({match})", (day_lo, day_hi, *args))
-                deleted += cur.fetchone()[0] if dry_run else n
-    finally:
-        conn.close()
-    say(f"clean-bots {table}: {'would delete' if dry_run else 'deleted'} {deleted} rows "
-        f"({len(domains)} domain and {len(hosts)} host entries)")
-    return {"stage": f"clean-bots {table}", "rows": deleted}
-
-
-def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
-    """The sessionized month stage: clean, sessionize, enrich the sessions, tool statistics.
-
-    In the reference's order: bots out of web, the day counts again, the
-    month's sessions rebuilt, bots out of the sessions, their hosts, domains
-    and countries, then the tool statistics of the hub.
-    """
-    from . import markers, rollups, tools
-    from .enrich import dns, domain, geo
-    from .imports.repair import rebuild_webhits
-
-    start, stop = month_bounds(month)
-    met = settings.db.metrics_db
-    steps = [
-        ("clean-bots web", lambda: clean_bots(settings, "web", start, stop, dry_run=dry_run, say=say)),
-        ("rebuild-webhits", lambda: rebuild_webhits(settings, month, dry_run=dry_run, say=say)),
-        ("logfix-session", lambda: logfix_session(settings, month, rebuild=True, dry_run=dry_run, say=say)),
-        ("clean-bots websessions",
-         lambda: clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say)),
-        ("resolve-dns websessions",
-         lambda: dns.resolve_dns(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
-        ("fill-domain websessions",
-         lambda: domain.fill_domain(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
-        ("fill-ipcountry websessions",
-         lambda: geo.fill_ipcountry(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)),
-        ("forget summary rollups",
-         lambda: rollups.forget(settings, met, "websessions", start, stop, dry_run=dry_run)),
-        ("gen-tool-stats", lambda: tools.gen_tool_stats(settings, month, dry_run=dry_run, say=say)),
-        ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
-        ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),
-    ]
-    return markers.run_stage(settings, "sessionized", month, steps, marker=marker, dry_run=dry_run)

@@ -23,6 +23,7 @@ from . import db as dbmod
 from . import periods
 from . import rollups as rollupmod
 from .db import quote_ident as q
+from .enrich.hubdata import MONITORING, not_monitoring
 
 EDUCATION = ("universityundergraduate", "universitygraduate", "universityfaculty", "universitystaff",
              "precollegestudent", "precollegefacultystaff", "university", "educational", "precollege")
@@ -31,7 +32,6 @@ USER_FORMATS = {1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 2, 7: 1, 8: 2, 9: 2, 10: 2, 11:
 CLASS_COLUMN = {1: 8, 2: 9, 3: 10, 6: 11}      # domainclasses id -> org-type column
 LEGACY_ORDER = (periods.ROLLING_12, periods.MONTH, periods.CALENDAR_YEAR, periods.QUARTER,
                 periods.FISCAL_YEAR, periods.ALL_TIME)
-NOT_MONITORING = "username <> 'gridstat' AND username NOT LIKE 'hctest%%'"
 
 
 class Writer:
@@ -277,7 +277,7 @@ def _visitors_from_rollups(cur, w: Writer, met, start: str, month: str, cont) ->
                                                       for _, extra, _ in columns)
                            + f" FROM {table} WHERE {visitor_kind} AND {not_login}", args)
         shares = _login_shares(cur, met, table, share_kind, columns)
-        for (colid, _, _), visitors_cell, share in zip(columns, counted, shares):
+        for (colid, _, _), visitors_cell, share in zip(columns, counted, shares, strict=True):
             w.cell(users, visitor_row, colid, visitors_cell, USER_FORMATS[colid])
             w.cell(users, share_row, colid, visitors_cell + share, USER_FORMATS[colid])
 
@@ -339,15 +339,17 @@ def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
                     f"AND appname NOT IN %s", (*win, tools))
     cpu += _one(cur, f"SELECT COALESCE(SUM(j.cputime), 0) FROM {hub}.joblog j JOIN {hub}.sessionlog s "
                      f"ON s.sessnum = j.sessnum WHERE s.start > %s AND s.start < %s AND j.event <> '[waiting]' "
-                     f"AND j.job > 0 AND s.username <> 'gridstat' AND s.username NOT LIKE 'hctest%%' "
-                     f"AND s.appname IN %s", (*win, tools))
+                     f"AND j.job > 0 AND {not_monitoring('s.username')[0]} "
+                     f"AND s.appname IN %s", (*win, *MONITORING, tools))
     w.cell(sims, 3, 1, cpu, 5)
     for rowid, column in ((4, "walltime"), (5, "viewtime")):
         w.cell(sims, rowid, 1, _one(cur, f"SELECT SUM({column}) FROM {hub}.sessionlog WHERE start > %s "
-                                         f"AND start < %s AND {NOT_MONITORING}", win), 5)
+                                         f"AND start < %s AND {not_monitoring('username')[0]}",
+                                    (*win, *MONITORING)), 5)
     w.cell(sims, 6, 1, _one(cur, f"SELECT COUNT(*) FROM (SELECT username AS users, SUM(cputime) AS cpu "
                                  f"FROM {hub}.sessionlog WHERE start > %s AND start < %s GROUP BY users "
-                                 f"HAVING cpu >= 600 AND {NOT_MONITORING}) heavy", win), 3)
+                                 f"HAVING cpu >= 600 AND {not_monitoring('username')[0]}) heavy",
+                            (*win, *MONITORING)), 3)
     w.cell(sims, 7, 1, runs / users, 4)
     days = int(_one(cur, f"SELECT SUM(TO_DAYS(w.last) - TO_DAYS(a.first)) FROM "
                          f"(SELECT user, MAX(datetime) AS last FROM {met}.toolstart WHERE success = 1 "
@@ -381,40 +383,53 @@ def _misc_usage(cur, w: Writer, met, prefix, win, start, stop) -> None:
                             (start, stop)), 1)
 
 
+LOGIN_ACTIONS = ("login", "simulation")
+
+
+def refresh_userlogin_lite(cur, met: str) -> bool:
+    """userlogin_lite: the logins and simulations of userlogin, indexed for the summaries.
+
+    Rebuilt beside the old copy and swapped in with one RENAME (readers never
+    see it missing), and only when userlogin's logins changed since.
+    """
+    source = f"FROM {met}.userlogin WHERE action IN %s"
+    cur.execute(f"SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) {source}", (LOGIN_ACTIONS,))
+    wanted = cur.fetchone()
+    cur.execute("SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = %s "
+                "AND table_name = 'userlogin_lite' AND index_name = 'ip_user_action'", (met.strip("`"),))
+    if cur.fetchone()[0]:
+        cur.execute(f"SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM {met}.userlogin_lite")
+        if cur.fetchone() == wanted:
+            return False
+    cur.execute(f"DROP TABLE IF EXISTS {met}.userlogin_lite_new, {met}.userlogin_lite_old")
+    cur.execute(f"CREATE TABLE {met}.userlogin_lite_new (INDEX uidNumber (uidNumber), "
+                f"INDEX datetime_user (datetime, user), INDEX ip_user_action (ip, user, action)) "
+                f"SELECT * {source}", (LOGIN_ACTIONS,))
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {met}.userlogin_lite LIKE {met}.userlogin_lite_new")
+    cur.execute(f"RENAME TABLE {met}.userlogin_lite TO {met}.userlogin_lite_old, "
+                f"{met}.userlogin_lite_new TO {met}.userlogin_lite")
+    cur.execute(f"DROP TABLE {met}.userlogin_lite_old")
+    return True
+
+
 def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups: bool = True,
                     dry_run: bool = False, say=print) -> dict:
-    """All summary cells of `month`; `rollups=False` rescans the history as the reference does."""
+    """All summary cells of `month`, in one transaction; `rollups=False` rescans the history as the reference does."""
     met = q(settings.db.metrics_db)
-    conn = dbmod.connect(settings, settings.db.metrics_db)
-    try:
+    with dbmod.connection(settings) as conn:
         from_rollups = rollups and rollupmod.ensure(settings, conn, month, dry_run=dry_run, say=say)
         if dry_run:
             for p in period_codes:
                 say(f"[dry-run] summarize {month} period {p}: {' .. '.join(periods.window(month, p))}")
             return {"stage": "summarize-month", "status": "dry-run"}
         with conn.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {met}.userlogin_lite")
-            cur.execute(f"CREATE TABLE {met}.userlogin_lite SELECT * FROM {met}.userlogin "
-                        f"WHERE action = 'login' OR action = 'simulation'")
-            cur.execute(f"ALTER TABLE {met}.userlogin_lite ADD INDEX (uidNumber), ADD INDEX (datetime, user), "
-                        f"ADD INDEX (ip, user, action)")
+            refreshed = refresh_userlogin_lite(cur, met)
+        with dbmod.transaction(conn) as cur:
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
             for period in period_codes:
                 summarize_period(settings, cur, month, period, cont, tools, rollups=from_rollups)
-    finally:
-        conn.close()
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
-        f"{'' if from_rollups else ' (full rescan)'}")
-    return {"stage": "summarize-month", "month": month, "source": "rollups" if from_rollups else "rescan"}
-
-
-def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
-    """The summarized month stage: hub data, the summary cells, then andmore-usage (as the reference)."""
-    from . import markers, tools
-    from .enrich import hubdata
-
-    steps = (("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
-             ("summarize-month", lambda: summarize_month(settings, month, dry_run=dry_run, say=say)),
-             ("andmore-usage", lambda: tools.andmore_usage(settings, month, dry_run=dry_run, say=say)))
-    return markers.run_stage(settings, "summarized", month, steps, marker=marker, dry_run=dry_run)
+        f"{'' if from_rollups else ' (full rescan)'}{'; userlogin_lite rebuilt' if refreshed else ''}")
+    return {"stage": "summarize-month", "month": month, "source": "rollups" if from_rollups else "rescan",
+            "userlogin_lite_rebuilt": refreshed}

@@ -18,6 +18,7 @@ import re
 from . import db as dbmod
 from . import periods
 from .db import quote_ident as q
+from .months import stamp as month_stamp
 
 STAT_FIELDS = ("users", "sessions", "simulations", "jobs", "avg_wall", "tot_wall", "avg_cpu", "tot_cpu",
                "avg_view", "tot_view", "avg_wait", "tot_wait", "avg_cpus", "tot_cpus")
@@ -86,24 +87,20 @@ def _tools(cur, t: _Hub):
 
 def gen_tool_stats(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
     t = _Hub(settings)
-    stamp = periods.month_stamp(month)
+    stamp = month_stamp(month)
     cells = 0
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for resid, alias in _tools(cur, t):
-                aliases = tool_aliases(cur, t, alias)
-                for period in periods.ALL:
-                    stats = tool_stats(cur, t, aliases, *periods.window(month, period))
-                    cells += 1
-                    if dry_run:
-                        say(f"[dry-run] tool {resid} ({alias}) period {period}: {stats['users']} users, "
-                            f"{stats['simulations']} runs")
-                        continue
-                    _store_tool_stats(cur, t, resid, stamp, period, stats)
-                    _store_resource_stats(cur, t, resid, stamp, period)
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, None) as cur:
+        for resid, alias in _tools(cur, t):
+            aliases = tool_aliases(cur, t, alias)
+            for period in periods.ALL:
+                stats = tool_stats(cur, t, aliases, *periods.window(month, period))
+                cells += 1
+                if dry_run:
+                    say(f"[dry-run] tool {resid} ({alias}) period {period}: {stats['users']} users, "
+                        f"{stats['simulations']} runs")
+                    continue
+                _store_tool_stats(cur, t, resid, stamp, period, stats)
+                _store_resource_stats(cur, t, resid, stamp, period)
     say(f"gen-tool-stats {month}: {cells} tool/period cells")
     return {"stage": "gen-tool-stats", "cells": cells}
 
@@ -175,30 +172,26 @@ def gen_tool_tops(settings, month: str, *, dry_run: bool = False, say=print) -> 
     """For every standalone tool's stats row of the month: users by country, domain and org type."""
     t = _Hub(settings)
     written = 0
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
-                cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
-                            f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
-                            f"AND res.standalone = '1' AND st.datetime = %s", (periods.month_stamp(month),))
-                for stat_id, alias, users, period in cur.fetchall():
-                    rows = _top_rows(cur, t, top, tool_aliases(cur, t, alias), *periods.window(month, period))
-                    if top == TOP_COUNTRY and not rows:
-                        rows = [("Unknown", users)]
-                    if dry_run:
-                        say(f"[dry-run] top {top} of stats row {stat_id}: {rows[:3]}")
-                        continue
-                    cur.execute(f"DELETE FROM {t('resource_stats_tools_topvals')} WHERE id = %s AND top = %s",
-                                (stat_id, top))
-                    cur.executemany(f"INSERT INTO {t('resource_stats_tools_topvals')} (id, top, `rank`, name, "
-                                    f"value) VALUES (%s, %s, %s, %s, %s)",
-                                    [(stat_id, top, 0, "Total Users", users)]
-                                    + [(stat_id, top, rank, name, cnt)
-                                       for rank, (name, cnt) in enumerate(rows, start=1)])
-                    written += 1 + len(rows)
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, None) as cur:
+        for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
+            cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
+                        f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
+                        f"AND res.standalone = '1' AND st.datetime = %s", (month_stamp(month),))
+            for stat_id, alias, users, period in cur.fetchall():
+                rows = _top_rows(cur, t, top, tool_aliases(cur, t, alias), *periods.window(month, period))
+                if top == TOP_COUNTRY and not rows:
+                    rows = [("Unknown", users)]
+                if dry_run:
+                    say(f"[dry-run] top {top} of stats row {stat_id}: {rows[:3]}")
+                    continue
+                cur.execute(f"DELETE FROM {t('resource_stats_tools_topvals')} WHERE id = %s AND top = %s",
+                            (stat_id, top))
+                cur.executemany(f"INSERT INTO {t('resource_stats_tools_topvals')} (id, top, `rank`, name, "
+                                f"value) VALUES (%s, %s, %s, %s, %s)",
+                                [(stat_id, top, 0, "Total Users", users)]
+                                + [(stat_id, top, rank, name, cnt)
+                                   for rank, (name, cnt) in enumerate(rows, start=1)])
+                written += 1 + len(rows)
     say(f"gen-tool-tops {month}: {written} ranked rows")
     return {"stage": "gen-tool-tops", "rows": written}
 
@@ -215,38 +208,34 @@ def gen_tool_toplists(settings, month: str, *, dry_run: bool = False, say=print)
     Equal values are ranked by resource id, so a rerun gives the same order.
     """
     t = _Hub(settings)
-    stamp = periods.month_stamp(month)
+    stamp = month_stamp(month)
     written = 0
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for top, label, column in TOPLISTS:
-                for period in periods.ALL:
-                    start, stop = periods.window(month, period)
-                    if column == "users":
-                        cur.execute(f"SELECT COUNT(DISTINCT user) FROM {t.met}.sessionlog_metrics "
-                                    f"WHERE start > %s AND start < %s", (start, stop))
-                    else:
-                        cur.execute(f"SELECT SUM({column}) FROM {t('resource_stats_tools')} "
-                                    f"WHERE period = %s AND datetime = %s", (period, stamp))
-                    total = cur.fetchone()[0] or 0
-                    cur.execute(f"SELECT res.title, st.resid, st.{column} AS cnt FROM {t('resource_stats_tools')} st "
-                                f"JOIN {t('resources')} res ON res.id = st.resid WHERE res.published = 1 "
-                                f"AND st.period = %s AND st.datetime = %s ORDER BY cnt DESC, st.resid ASC",
-                                (period, stamp))
-                    rows = [(top, stamp, period, 0, label, total)] + [
-                        (top, stamp, period, rank, f"{resid} ~ {title}", cnt or 0)
-                        for rank, (title, resid, cnt) in enumerate(cur.fetchall(), start=1)]
-                    if dry_run:
-                        say(f"[dry-run] toplist {top} period {period}: {len(rows)} rows")
-                        continue
-                    cur.execute(f"DELETE FROM {t('stats_topvals')} WHERE top = %s AND datetime = %s "
-                                f"AND period = %s", (top, stamp, period))
-                    cur.executemany(f"INSERT INTO {t('stats_topvals')} (top, datetime, period, `rank`, name, "
-                                    f"value) VALUES (%s, %s, %s, %s, %s, %s)", rows)
-                    written += len(rows)
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, None) as cur:
+        for top, label, column in TOPLISTS:
+            for period in periods.ALL:
+                start, stop = periods.window(month, period)
+                if column == "users":
+                    cur.execute(f"SELECT COUNT(DISTINCT user) FROM {t.met}.sessionlog_metrics "
+                                f"WHERE start > %s AND start < %s", (start, stop))
+                else:
+                    cur.execute(f"SELECT SUM({column}) FROM {t('resource_stats_tools')} "
+                                f"WHERE period = %s AND datetime = %s", (period, stamp))
+                total = cur.fetchone()[0] or 0
+                cur.execute(f"SELECT res.title, st.resid, st.{column} AS cnt FROM {t('resource_stats_tools')} st "
+                            f"JOIN {t('resources')} res ON res.id = st.resid WHERE res.published = 1 "
+                            f"AND st.period = %s AND st.datetime = %s ORDER BY cnt DESC, st.resid ASC",
+                            (period, stamp))
+                rows = [(top, stamp, period, 0, label, total)] + [
+                    (top, stamp, period, rank, f"{resid} ~ {title}", cnt or 0)
+                    for rank, (title, resid, cnt) in enumerate(cur.fetchall(), start=1)]
+                if dry_run:
+                    say(f"[dry-run] toplist {top} period {period}: {len(rows)} rows")
+                    continue
+                cur.execute(f"DELETE FROM {t('stats_topvals')} WHERE top = %s AND datetime = %s "
+                            f"AND period = %s", (top, stamp, period))
+                cur.executemany(f"INSERT INTO {t('stats_topvals')} (top, datetime, period, `rank`, name, "
+                                f"value) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+                written += len(rows)
     say(f"gen-tool-toplists {month}: {written} rows")
     return {"stage": "gen-tool-toplists", "rows": written}
 
@@ -299,34 +288,30 @@ def andmore_usage(settings, month: str, *, dry_run: bool = False, say=print) -> 
     t = _Hub(settings)
     stamp = f"{month}-01"
     scored = skipped = 0
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT DISTINCT id, type FROM {t('resources')} WHERE published = 1 "
-                        f"AND standalone = 1 AND type <> 7 ORDER BY publish_up DESC")
-            for resid, restype in cur.fetchall():
-                family = _descendants(cur, t, resid)
-                cur.execute(f"SELECT path FROM {t('resources')} WHERE path <> '' AND id IN %s "
-                            f"AND path NOT LIKE 'http%%'", (family,))
-                matches = content_matches([p for (p,) in cur.fetchall()])
-                if not matches:
-                    skipped += 1
+    with dbmod.cursor(settings, None) as cur:
+        cur.execute(f"SELECT DISTINCT id, type FROM {t('resources')} WHERE published = 1 "
+                    f"AND standalone = 1 AND type <> 7 ORDER BY publish_up DESC")
+        for resid, restype in cur.fetchall():
+            family = _descendants(cur, t, resid)
+            cur.execute(f"SELECT path FROM {t('resources')} WHERE path <> '' AND id IN %s "
+                        f"AND path NOT LIKE 'http%%'", (family,))
+            matches = content_matches([p for (p,) in cur.fetchall()])
+            if not matches:
+                skipped += 1
+                continue
+            where = " OR ".join(cond for cond, _ in matches)
+            for period in ANDMORE_PERIODS:
+                start, stop = periods.window(month, period)
+                cur.execute(f"SELECT COUNT(DISTINCT ip, host) FROM {t.met}.web WHERE ({where}) "
+                            f"AND datetime >= %s AND datetime < %s",
+                            [v for _, v in matches] + [start, stop])
+                users = cur.fetchone()[0] or 0
+                if dry_run:
+                    say(f"[dry-run] resource {resid} period {period}: {users} users")
                     continue
-                where = " OR ".join(cond for cond, _ in matches)
-                for period in ANDMORE_PERIODS:
-                    start, stop = periods.window(month, period)
-                    cur.execute(f"SELECT COUNT(DISTINCT ip, host) FROM {t.met}.web WHERE ({where}) "
-                                f"AND datetime >= %s AND datetime < %s",
-                                [v for _, v in matches] + [start, stop])
-                    users = cur.fetchone()[0] or 0
-                    if dry_run:
-                        say(f"[dry-run] resource {resid} period {period}: {users} users")
-                        continue
-                    cur.execute(f"INSERT INTO {t('resource_stats')} (resid, restype, users, datetime, period) "
-                                f"VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE users = VALUES(users)",
-                                (resid, restype, users, stamp, period))
-                scored += 1
-    finally:
-        conn.close()
+                cur.execute(f"INSERT INTO {t('resource_stats')} (resid, restype, users, datetime, period) "
+                            f"VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE users = VALUES(users)",
+                            (resid, restype, users, stamp, period))
+            scored += 1
     say(f"andmore-usage {month}: {scored} resources scored, {skipped} without paths")
     return {"stage": "andmore-usage", "resources": scored, "without_paths": skipped}

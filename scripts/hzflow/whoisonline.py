@@ -12,11 +12,11 @@ stopped) and is simply not on the map.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from . import db as dbmod
 from .db import quote_ident as q
@@ -84,31 +84,27 @@ def refresh(settings, *, dry_run: bool = False, resolver=None, provider=None, sa
     if dry_run:
         say(f"[dry-run] whoisonline: would refresh {d.hub_db}.{d.prefix}session_geo and write {target}")
         return {"stage": "whoisonline", "status": "dry-run"}
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            stale = f"DELETE FROM {geo_table} WHERE (UNIX_TIMESTAMP() - time) > %s"
-            cur.execute(stale, (IDLE_SECONDS,))
-            cur.execute(
-                f"INSERT IGNORE INTO {geo_table} (ip, session_id, username, time, guest, userid) "
-                f"SELECT ip, session_id, username, time, guest, userid FROM ("
-                f"SELECT *, ROW_NUMBER() OVER (PARTITION BY ip, username ORDER BY time DESC, session_id) n "
-                f"FROM {sessions} WHERE (UNIX_TIMESTAMP() - time) < %s) latest WHERE n = 1",
-                (IDLE_SECONDS,))
-            cur.execute(f"UPDATE {geo_table} g JOIN (SELECT ip, MAX(host) host, MAX(domain) domain "
-                        f"FROM {geo_table} WHERE host <> '' AND host <> '(unknown)' GROUP BY ip) known "
-                        f"ON g.ip = known.ip SET g.host = known.host, g.domain = known.domain")
-            cur.execute(f"SELECT DISTINCT ip FROM {geo_table} WHERE (host = '' OR host IS NULL) AND ip <> ''")
-            ips = [r[0] for r in cur.fetchall()]
-            if ips:
-                names = _names(settings, cur, ips, resolver)
-                cur.executemany(f"UPDATE {geo_table} SET host = %s, domain = %s WHERE ip = %s",
-                                [(h, map_domain(ip, h), ip) for ip, h in names.items()])
-            located = _locate(settings, cur, geo_table, provider)
-            markers = _write_xml(cur, geo_table, target)
-            cur.execute(stale, (IDLE_SECONDS,))
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, None) as cur:
+        stale = f"DELETE FROM {geo_table} WHERE (UNIX_TIMESTAMP() - time) > %s"
+        cur.execute(stale, (IDLE_SECONDS,))
+        cur.execute(
+            f"INSERT IGNORE INTO {geo_table} (ip, session_id, username, time, guest, userid) "
+            f"SELECT ip, session_id, username, time, guest, userid FROM ("
+            f"SELECT *, ROW_NUMBER() OVER (PARTITION BY ip, username ORDER BY time DESC, session_id) n "
+            f"FROM {sessions} WHERE (UNIX_TIMESTAMP() - time) < %s) latest WHERE n = 1",
+            (IDLE_SECONDS,))
+        cur.execute(f"UPDATE {geo_table} g JOIN (SELECT ip, MAX(host) host, MAX(domain) domain "
+                    f"FROM {geo_table} WHERE host <> '' AND host <> '(unknown)' GROUP BY ip) known "
+                    f"ON g.ip = known.ip SET g.host = known.host, g.domain = known.domain")
+        cur.execute(f"SELECT DISTINCT ip FROM {geo_table} WHERE (host = '' OR host IS NULL) AND ip <> ''")
+        ips = [r[0] for r in cur.fetchall()]
+        if ips:
+            names = _names(settings, cur, ips, resolver)
+            cur.executemany(f"UPDATE {geo_table} SET host = %s, domain = %s WHERE ip = %s",
+                            [(h, map_domain(ip, h), ip) for ip, h in names.items()])
+        located = _locate(settings, cur, geo_table, provider)
+        markers = _write_xml(cur, geo_table, target)
+        cur.execute(stale, (IDLE_SECONDS,))
     say(f"whoisonline: {len(ips)} new addresses named, {located} located, {markers} map markers in {target}")
     return {"stage": "whoisonline", "named": len(ips), "located": located, "markers": markers}
 
@@ -121,7 +117,7 @@ def _locate(settings, cur, geo_table, provider) -> int:
     cur.execute(f"SELECT filter FROM {q(settings.db.metrics_db)}.exclude_list WHERE type = 'domain'")
     bot_domains = {f.lower() for (f,) in cur.fetchall()}
     provider = provider or geo.provider_for(settings)
-    answers = geo.geo_for(settings, cur, geo.Caches(settings, cur), provider, sorted({r[0] for r in rows}))
+    answers = geo.geo_for(cur, geo.Caches(settings, cur), provider, sorted({r[0] for r in rows}))
     updates = []
     for ip, domain, bot in rows:
         bot = bot or (1 if (domain or "").lower() in bot_domains else 0)
@@ -158,8 +154,9 @@ def _write_xml(cur, geo_table, target: Path) -> int:
                        for (dom,) in cur.fetchall())
         while info.endswith("_br_"):
             info = info[:-4]
-        lines.append(f'<marker lat="{lat}" lng="{lng}" info = "_b_{city}, {region}, {country}_bb__hr_{info}" '
-                     f'bot = "{bot or 0}"/>')
+        place = f"_b_{city}, {region}, {country}_bb__hr_{info}"
+        lines.append(f'<marker lat="{_attr(lat)}" lng="{_attr(lng)}" info = "{_attr(place)}" '
+                     f'bot = "{_attr(bot or 0)}"/>')
     lines.append("</markers>")
     fd, tmp = tempfile.mkstemp(prefix=".whoisonline.", dir=target.parent)
     with os.fdopen(fd, "w") as out:
@@ -169,17 +166,18 @@ def _write_xml(cur, geo_table, target: Path) -> int:
     return len(locations)
 
 
+def _attr(value) -> str:
+    """An XML attribute value: names come from PTR records and sessions, so nothing is trusted."""
+    return escape(str(value), {'"': "&quot;"})
+
+
 def run_locked(settings, *, dry_run: bool = False, say=print) -> int:
     """whoisonline under its own non-blocking flock: a second one exits 0 at once."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    lock = open(settings.work_dir / ".hzflow-whoisonline.lock", "a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        say(f"whoisonline: another run holds the lock ({datetime.now():%H:%M:%S}); nothing to do")
-        return 0
-    try:
+    from .cron import Lock
+
+    with Lock(settings, ".hzflow-whoisonline.lock") as held:
+        if not held:
+            say(f"whoisonline: another run holds the lock ({datetime.now():%H:%M:%S}); nothing to do")
+            return 0
         refresh(settings, dry_run=dry_run, say=say)
         return 0
-    finally:
-        lock.close()

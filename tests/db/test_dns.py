@@ -2,7 +2,7 @@
 
 import socket
 
-from hzflow.ptrserver import PtrServer
+from hzflow_dev.ptrserver import PtrServer
 
 MONTH = "2025-07"
 
@@ -69,7 +69,7 @@ def test_a_silent_resolver_fails_the_stage_writes_no_question_marks_and_is_retri
     with PtrServer(silent=True) as dns:
         use(ready_hub, dns)
         r = ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, check=False)
-    assert r.returncode == 5 and "got no answer" in r.stderr
+    assert r.returncode == 5 and "got an answer" in r.stderr and "reachable" in r.stderr
     assert [h for _, h in hosts(ready_hub)] == [None, None, ""]
     assert ready_hub.dump("hzflow_dns_cache", "ip", "ip") == []
     with PtrServer(synthetic="example.net") as dns:
@@ -97,3 +97,25 @@ def test_dry_run_asks_and_writes_nothing(ready_hub):
         before = hosts(ready_hub)
         ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, "--dry-run")
         assert dns.queries == 0 and hosts(ready_hub) == before
+
+
+def test_a_resolver_that_answers_some_queries_fills_those_and_leaves_the_rest_for_later(ready_hub):
+    seed(ready_hub, ROWS[:3])
+    with PtrServer(synthetic="example.net", unanswered={"198.51.100.7"}) as dns:
+        use(ready_hub, dns, tries=1)
+        r = ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+    assert "1 addresses got no answer" in r.stdout
+    assert [h for _, h in hosts(ready_hub)] == ["host-192-0-2-10.example.net", None, "?"]
+    assert ("198.51.100.7",) not in ready_hub.dump("hzflow_dns_cache", "ip", "ip")
+    with PtrServer(synthetic="example.net") as dns:
+        use(ready_hub, dns)
+        ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+        assert dns.queries == 1                                  # only the one that was unanswered
+    assert hosts(ready_hub)[1][1] == "host-198-51-100-7.example.net"
+
+
+def test_reverse_dns_can_be_switched_off(ready_hub, ptr):
+    seed(ready_hub, ROWS[:3])
+    use(ready_hub, ptr, enabled=False)
+    ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
+    assert [h for _, h in hosts(ready_hub)] == [None, None, ""] and ptr.queries == ptr.queries

@@ -5,6 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from hzflow.enrich.geo import ip_number
 
 ANSWERS = {"8.8.8.8": ("US", "United States"), "200.1.2.3": ("BR", "Brazil"),

@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from hzflow import synth
+from hzflow_dev import synth
 
 WEB = ("datetime, content, ip, uidNumber, apache_pid, referrer, useragent, joomla_sessionid, "
        "site_cookie, auth_type, component_name, view_name, task_name, action_name, item_name, dnload")

@@ -12,8 +12,9 @@ the rollups and by the reference's rescan; all cells must agree.
 import random
 
 import pytest
+
 from hzflow import rollups, summary
-from hzflow.layout import months_between
+from hzflow.months import between as months_between
 
 MONTHS = months_between("2023-10", "2025-03")
 TABLES = ("summary_user_vals", "summary_simusage_vals", "summary_misc_vals")

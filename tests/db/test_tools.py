@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from test_geo import Service
+
 from test_hubdata import seed_hub
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from conftest import PARITY
 
 # Ports whose stages hzflow implements; later stages add theirs here.

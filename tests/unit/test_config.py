@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+
 from hzflow import config as hzconfig
 
 BASE = {"site": "myhub", "db": {"user": "u", "hub_db": "myhub", "metrics_db": "myhub_metrics"}}
@@ -39,8 +40,9 @@ def test_world_readable_password_file_is_refused(tmp_path):
     pw.write_text("secret\n")
     pw.chmod(0o644)
     data = {**BASE, "db": {**BASE["db"], "password_file": str(pw)}}
+    settings = hzconfig.load(write(tmp_path, data))        # credentials are read only when needed
     with pytest.raises(hzconfig.ConfigError, match="readable by group or others"):
-        hzconfig.load(write(tmp_path, data))
+        _ = settings.db
     pw.chmod(0o600)
     assert hzconfig.load(write(tmp_path, data)).db.password == "secret"
 
@@ -70,3 +72,67 @@ def test_missing_config_file_is_a_clear_error(tmp_path, monkeypatch):
         hzconfig.load(None)
     with pytest.raises(hzconfig.ConfigError, match="does not exist"):
         hzconfig.load(tmp_path / "nope.yaml")
+
+
+def test_a_missing_password_file_does_not_stop_parsing(tmp_path):
+    data = {**BASE, "db": {**BASE["db"], "password_file": str(tmp_path / "absent")}}
+    settings = hzconfig.load(write(tmp_path, data))
+    assert settings.site == "myhub"
+    with pytest.raises(hzconfig.ConfigError, match="password_file .*absent"):
+        _ = settings.db
+
+
+def test_errors_never_show_a_password(tmp_path):
+    data = {**BASE, "db": {**BASE["db"], "password": 98765432123}}
+    with pytest.raises(hzconfig.ConfigError) as caught:
+        hzconfig.load(write(tmp_path, data))
+    assert "db.password" in str(caught.value) and "98765432123" not in str(caught.value)
+
+
+def test_a_config_holding_a_password_must_be_private(tmp_path):
+    data = {**BASE, "db": {**BASE["db"], "password": "s3cret-pw"}}
+    settings = hzconfig.load(write(tmp_path, data, mode=0o644))
+    with pytest.raises(hzconfig.ConfigError, match="chmod 600") as caught:
+        _ = settings.db
+    assert "s3cret-pw" not in str(caught.value)
+    assert hzconfig.load(write(tmp_path, data)).db.password == "s3cret-pw"
+
+
+def test_names_from_a_credentials_file_are_validated_like_the_config(tmp_path):
+    cfg = tmp_path / "hzmetrics.conf"
+    cfg.write_text("[db]\nuser = v\npassword = p\nmetrics_db = hzq` CHARACTER SET latin1 #\n")
+    cfg.chmod(0o600)
+    settings = hzconfig.load(write(tmp_path, {"site": "vhub", "db": {"credentials_file": str(cfg)}}))
+    with pytest.raises(hzconfig.ConfigError, match="db.metrics_db"):
+        _ = settings.db
+
+
+def test_a_config_that_is_not_utf8_is_a_config_error(tmp_path):
+    p = tmp_path / "config.yaml"
+    p.write_bytes(b"site: caf\xe9\n")
+    with pytest.raises(hzconfig.ConfigError, match="not UTF-8"):
+        hzconfig.load(p)
+
+
+def _leaves(node, path=()):
+    for key, sub in node.get("properties", {}).items():
+        if "properties" in sub:
+            yield from _leaves(sub, path + (key,))
+        elif "default" in sub:
+            yield path + (key,), sub["default"]
+
+
+def test_the_sample_config_shows_every_default_of_the_schema():
+    """Each default is declared once (the schema); config/config.yaml shows each with the same value."""
+    text = hzconfig.SAMPLE_FILE.read_text()
+    sample = yaml.safe_load(text)
+    for path, value in _leaves(hzconfig.schema()):
+        node = sample
+        for key in path:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        if node != {}:
+            assert node == value, f"{'.'.join(path)}: sample {node!r}, schema default {value!r}"
+        else:
+            shown = yaml.safe_dump({path[-1]: value}, default_flow_style=True).strip()[1:-1]
+            assert f"# {shown}" in text, f"{'.'.join(path)} (default {value!r}) is not shown in the sample"
+        assert hzconfig.default(*path) == value

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+
 from hzflow.enrich.domain import get_domain
 from hzflow.enrich.window import legacy_week_window, spec_bounds
 
@@ -55,6 +56,6 @@ def test_the_legacy_window_starts_a_day_early():
 
 @pytest.mark.parametrize("spec", ["2025-13", "july", "2025-03..2025-01"])
 def test_bad_date_specs_are_refused(spec):
-    from hzflow.config import ConfigError
-    with pytest.raises(ConfigError):
+    from hzflow.errors import UsageError
+    with pytest.raises(UsageError):
         spec_bounds(spec)

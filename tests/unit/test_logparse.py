@@ -1,10 +1,14 @@
 """The access- and auth-log layouts and every import filter, without a database."""
 
 import gzip
+from datetime import date
 
 import pytest
-from hzflow.imports import apache, auth
+
+from hzflow.imports import access, auth
 from hzflow.imports import logparse as lp
+
+ANY_DATE = lp.LineDates(None, 0, date(2030, 1, 1))
 
 NEW = ('{day} 10:00:00 EDT 4242 - "{req}" {status} {size} 192.0.2.7 "{ref}" "{agent}" '
        'TLSv1.3 0 {size} {uid} sess123 cookie auth comp view task action item')
@@ -16,9 +20,9 @@ def line(req="GET /resources/1 HTTP/1.1", status=200, size=500, ref="-", agent="
     return layout.format(req=req, status=status, size=size, ref=ref, agent=agent, day=day, uid=uid)
 
 
-def kept(*lines, filters=None):
-    rows, result = [], apache.ScanResult()
-    apache.scan(lines, filters or apache.Filters(), rows.append, result)
+def kept(*lines, filters=None, dates=ANY_DATE):
+    rows, result = [], access.ScanResult()
+    access.scan(lines, filters or access.Filters(), rows.append, result, dates)
     return [r.rstrip("\n").split("\t") for r in rows], result
 
 
@@ -85,7 +89,7 @@ def test_lines_the_filters_must_keep(kwargs):
 
 
 def test_exclude_list_matches_case_insensitive_substrings_and_bots_exactly():
-    filters = apache.Filters(ips=["192.0.2.7"], agents=["gatus"], urls=["/secret"],
+    filters = access.Filters(ips=["192.0.2.7"], agents=["gatus"], urls=["/secret"],
                              bots=frozenset({"ExactBot/1.0"}))
     rows, result = kept(line(), line(layout=OLD, agent="x GATUS y"),
                         line(layout=OLD, req="GET /SECRET/x HTTP/1.1"),
@@ -109,7 +113,7 @@ def test_fields_with_tabs_backslashes_and_bad_bytes_are_escaped_for_load_data(tm
     bad = line(agent="bad BYTE byte").encode().replace(b"BYTE", b"\xff")
     path.write_bytes(line(agent="a\\b\tc").encode() + b"\n" + bad + b"\n")
     with open(tmp_path / "out.tsv", "w") as rows:
-        result = apache.scan_file(path, apache.Filters(), 5, rows.write)
+        result = access.scan_file(path, access.Filters(), ANY_DATE, 5, rows.write)
     out = (tmp_path / "out.tsv").read_text().splitlines()
     assert result.kept == 2
     assert out[0].split("\t")[6] == "a\\\\b\\tc"
@@ -121,7 +125,7 @@ def test_truncated_gzip_is_an_unreadable_log(tmp_path):
     data = gzip.compress(("\n".join([line()] * 2000) + "\n").encode())
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(lp.UnreadableLog, match="cannot read the log to the end"):
-        apache.scan_file(path, apache.Filters(), 5)
+        access.scan_file(path, access.Filters(), ANY_DATE, 5)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -142,7 +146,7 @@ def test_auth_keeps_logins_and_simulations_only_and_drops_monitoring_accounts():
              "2025-07-10 08:00:03 3 [bob] 203.0.113.9 simulation",
              "not an auth line"]
     rows, result = [], auth.AuthScan()
-    auth.scan(lines, ["203.0.113."], rows.append, result)
+    auth.scan(lines, ["203.0.113."], rows.append, result, ANY_DATE)
     assert rows == ["2025-07-10 08:00:00\t1\talice\t192.0.2.1\tlogin\n"]
     assert result.skipped == {"action": 1, "excluded": 2} and result.malformed == 1
 
@@ -155,7 +159,7 @@ def test_automated_agents_are_recognised():
 def test_the_fast_pattern_splits_every_line_it_accepts_exactly_like_the_full_one():
     import random
 
-    from hzflow import synth
+    from hzflow_dev import synth
     rng = random.Random(11)
     lines = synth.access_day(synth.date(2026, 7, 1), 300, rng) + [line(), line(agent='x "quoted" y')]
     accepted = 0

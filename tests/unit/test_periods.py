@@ -1,7 +1,8 @@
 """The six reporting periods' windows at month, quarter, year and fiscal-year boundaries."""
 
 import pytest
-from hzflow import periods
+
+from hzflow import months, periods
 
 
 @pytest.mark.parametrize("month, expected", [
@@ -34,4 +35,4 @@ def test_rolling_twelve_months_cover_twelve_months_across_leap_years():
 def test_unknown_period_is_refused_and_months_are_stamped_day_zero():
     with pytest.raises(ValueError):
         periods.window("2025-07", 2)
-    assert periods.month_stamp("2025-07") == "2025-07-00 00:00:00"
+    assert months.stamp("2025-07") == "2025-07-00 00:00:00"

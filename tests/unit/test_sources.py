@@ -1,6 +1,7 @@
 """Source discovery: places, priority, dates from names."""
 
 import yaml
+
 from hzflow import config as hzconfig
 from hzflow import sources
 

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import gzip
 import random
-from datetime import date, timedelta
+from datetime import date
 
-from hzflow import synth
-
-
-def months_back(n: int) -> date:
-    d = date.today().replace(day=1)
-    for _ in range(n):
-        d = (d - timedelta(days=1)).replace(day=1)
-    return d
+from hzflow_dev import synth
 
 
-def write_day(hub, day: date, seed: int, gz: bool = False, auth: bool = True):
+def write_day(hub, day: date, seed: int, gz: bool = False, auth: bool = True, lines: int = 40):
     rng = random.Random(seed)
     stamp = f"{day:%Y%m%d}"
-    access = "\n".join(synth.access_day(day, 40, rng)) + "\n"
+    access = "\n".join(synth.access_day(day, lines, rng)) + "\n"
     path = hub.apache / f"{hub.site}-access.log-{stamp}"
     hub.apache.mkdir(parents=True, exist_ok=True)
     if gz:
@@ -35,5 +28,7 @@ def write_day(hub, day: date, seed: int, gz: bool = False, auth: bool = True):
 
 
 def marker_times(hub) -> dict[str, int]:
+    """Every marker (not the per-run import batches) and its mtime."""
     state = hub.work / "state" / hub.site
-    return {str(p.relative_to(state)): p.stat().st_mtime_ns for p in state.rglob("*.json")}
+    return {str(p.relative_to(state)): p.stat().st_mtime_ns for p in state.rglob("*.json")
+            if "batch" not in p.parts and "failed" not in p.parts and p.name != "last-run.json"}

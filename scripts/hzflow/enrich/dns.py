@@ -1,11 +1,13 @@
 """resolve-dns: reverse DNS for the period's rows that have no host yet.
 
 Each distinct address is asked once (aiodns `query_dns(…, "PTR")`, bounded
-concurrency, a per-query timeout) unless `hzflow_dns_cache` holds an answer
-younger than its TTL (a name: `dns.ttl_days`, default 30; no name:
-`dns.negative_ttl_days`, default 7).  Timeouts and server failures are never
-cached and never written as '?': those rows stay empty and are asked again
-next run.  Results go back to the rows with one set-based UPDATE per day.
+concurrency, a per-query timeout and retry) unless `hzflow_dns_cache` holds
+an answer younger than its TTL (a name: `dns.ttl_days`; no name:
+`dns.negative_ttl_days`).  Timeouts and server failures are never cached and
+never written as '?': those rows stay empty, the step says how many
+addresses went unanswered, and the month stage asks them again after
+`dns.retry_minutes`.  Only a resolver that answers nothing at all stops the
+step.  Results go back to the rows with one set-based UPDATE per day.
 Addresses are handled in keyset batches, so memory stays bounded however
 many distinct addresses a month holds.
 """
@@ -21,26 +23,27 @@ import aiodns
 import pycares
 
 from .. import db as dbmod
-from ..config import ConfigError
 from ..db import quote_ident as q
+from . import tables
 from .window import days
 
-TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
 NO_NAME_ERRORS = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
 BATCH = 5000
+# A resolver that has not answered one of this many queries is not there.
+PROBE = 20
 
 
 class ResolverUnavailable(Exception):
-    """Most queries got no answer at all: the resolver is down or unreachable."""
+    """No query got an answer at all: the resolver is down or unreachable."""
 
 
 class Resolver:
     """One event loop and one aiodns channel for a whole run."""
 
-    def __init__(self, nameservers, concurrency: int = 100, timeout: float = 2.0):
+    def __init__(self, nameservers, concurrency: int = 20, timeout: float = 3.0, tries: int = 2):
         self.loop = asyncio.new_event_loop()
-        self.timeout, self.concurrency = timeout, concurrency
-        kwargs = {"timeout": timeout, "tries": 1, "loop": self.loop}
+        self.timeout, self.concurrency, self.tries = timeout, concurrency, tries
+        kwargs = {"timeout": timeout, "tries": tries, "loop": self.loop}
         if nameservers:
             kwargs["nameservers"] = list(nameservers)
         self.resolver = aiodns.DNSResolver(**kwargs)
@@ -55,7 +58,7 @@ class Resolver:
                 return ip, "none", ""
             try:
                 result = await asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
-                                                self.timeout * 1.5 + 1)
+                                                self.timeout * self.tries * 1.5 + 1)
             except aiodns.error.DNSError as e:
                 code = e.args[0] if e.args else None
                 return ip, ("none" if code in NO_NAME_ERRORS else "error"), ""
@@ -80,16 +83,18 @@ class Resolver:
 
 
 def resolver_for(settings) -> Resolver:
-    d = settings.section("dns")
-    return Resolver(d.get("nameservers") or None, int(d.get("concurrency", 100)),
-                    float(d.get("timeout", 2.0)))
+    return Resolver(settings.get("dns", "nameservers") or None, int(settings.get("dns", "concurrency")),
+                    float(settings.get("dns", "timeout")), int(settings.get("dns", "tries")))
+
+
+def enabled(settings) -> bool:
+    return bool(settings.get("dns", "enabled"))
 
 
 def fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
-    d = settings.section("dns")
     now = datetime.now().replace(microsecond=0)
-    named = now - timedelta(days=int(d.get("ttl_days", 30)))
-    nameless = now - timedelta(days=int(d.get("negative_ttl_days", 7)))
+    named = now - timedelta(days=int(settings.get("dns", "ttl_days")))
+    nameless = now - timedelta(days=int(settings.get("dns", "negative_ttl_days")))
     a = f"{alias}." if alias else ""
     return (f"(({a}status = 'name' AND {a}resolved_at >= %s) OR "
             f"({a}status = 'none' AND {a}resolved_at >= %s))", (named, nameless))
@@ -97,54 +102,56 @@ def fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
 
 def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
                 dry_run: bool = False, say=print) -> dict:
-    """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop)."""
-    if table not in TABLES:
-        raise ConfigError(f"resolve-dns works on {', '.join(TABLES)}, not {table!r}")
-    col = "start" if table == "sessionlog_metrics" else "datetime"
+    """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop).
+
+    Returns counts; `failed` addresses got no answer (timeout, server failure)
+    and keep their rows empty for a later attempt.
+    """
+    tables.check(table, "resolve-dns")
+    stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
+             "named": 0, "nameless": 0, "failed": 0, "rows": 0}
+    if not enabled(settings):
+        say(f"resolve-dns {table}: reverse DNS is off (dns.enabled: false)")
+        return {**stats, "status": "disabled"}
+    col = tables.date_column(table)
     tbl = f"{q(database)}.{q(table)}"
     cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
     fresh, fresh_args = fresh_condition(settings, "c")
     started = time.monotonic()
-    conn = dbmod.connect(settings, settings.db.metrics_db)
-    stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
-             "named": 0, "nameless": 0, "failed": 0, "rows": 0}
-    try:
-        with conn.cursor() as cur:
-            cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
-                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-            for lo, hi in days(start, stop):
-                cur.execute(f"INSERT IGNORE INTO hz_dns_todo SELECT DISTINCT ip FROM {tbl} "
-                            f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
-                            f"AND ip <> ''", (lo, hi))
-            cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
-            stats["addresses"] = total = cur.fetchone()[0]
-            cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
-                        fresh_args)
-            stats["cached"] = cached = cur.fetchone()[0]
-            say(f"resolve-dns {table} {start}..{stop}: {total} addresses without a host, "
-                f"{cached} answered from the cache, {total - cached} to ask")
-            if dry_run:
-                stats["status"] = "dry-run"
-                return stats
-            if total > cached:
-                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
-            for lo, hi in days(start, stop):
-                stats["rows"] += cur.execute(
-                    f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
-                    f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
-                    f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
-                    f"AND {fresh}", (lo, hi, *fresh_args))
-            cur.execute("DROP TEMPORARY TABLE hz_dns_todo")
-    finally:
-        conn.close()
+    with dbmod.cursor(settings) as cur:
+        cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
+                    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+        for lo, hi in days(start, stop):
+            cur.execute(f"INSERT IGNORE INTO hz_dns_todo SELECT DISTINCT ip FROM {tbl} "
+                        f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
+                        f"AND ip <> ''", (lo, hi))
+        cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
+        stats["addresses"] = total = cur.fetchone()[0]
+        cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
+                    fresh_args)
+        stats["cached"] = cached = cur.fetchone()[0]
+        say(f"resolve-dns {table} {start}..{stop}: {total} addresses without a host, "
+            f"{cached} answered from the cache, {total - cached} to ask")
+        if dry_run:
+            stats["status"] = "dry-run"
+            return stats
+        if total > cached:
+            _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
+        for lo, hi in days(start, stop):
+            stats["rows"] += cur.execute(
+                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
+                f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
+                f"AND {fresh}", (lo, hi, *fresh_args))
+        cur.execute("DROP TEMPORARY TABLE hz_dns_todo")
+        tables.edited(settings, cur, database, table, start, stop, stats["rows"])
     stats["seconds"] = round(time.monotonic() - started, 2)
     say(f"resolve-dns {table}: {stats['rows']} rows got a host; asked {stats['asked']} "
-        f"({stats['named']} names, {stats['nameless']} without, {stats['failed']} failed) "
+        f"({stats['named']} names, {stats['nameless']} without, {stats['failed']} unanswered) "
         f"in {stats['seconds']} s")
     if stats["failed"]:
-        raise ResolverUnavailable(
-            f"resolve-dns {table}: {stats['failed']} of {stats['asked']} queries got no answer "
-            f"(timeout or server failure); their rows stay empty and are asked again next run")
+        say(f"resolve-dns {table}: {stats['failed']} addresses got no answer (timeout or server "
+            f"failure); their rows stay empty and are asked again later")
     return stats
 
 
@@ -183,12 +190,12 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
             rate = stats["asked"] / elapsed if elapsed else 0.0
             left = (to_ask - stats["asked"]) / rate if rate else 0.0
             say(f"  asked {stats['asked']}/{to_ask} ({rate:.0f}/s, about {left:.0f} s left, "
-                f"{stats['failed']} failed)")
-            if stats["failed"] > stats["asked"] / 2:
+                f"{stats['failed']} unanswered)")
+            if stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask):
+                servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
                 raise ResolverUnavailable(
-                    f"resolve-dns: {stats['failed']} of the first {stats['asked']} queries got no "
-                    f"answer; is the resolver {settings.section('dns').get('nameservers') or '(system)'} "
-                    f"reachable? Nothing was written for them; the next run asks again")
+                    f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "
+                    f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
     finally:
         if own:
             resolver.close()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from .. import db as dbmod
-from ..config import ConfigError
 from ..db import quote_ident as q
+from . import tables
 from .window import days, legacy_week_window
 
 NO_PROMOTION = {"ub"}
@@ -21,8 +21,6 @@ US_LOCALITY = {"k12", "lib", "cc", "tec"}
 # A second-level label of four or more dash/underscore parts keeps only its tail.
 _LONG_LABEL = [re.compile(p) for p in (r"^(.+-.+-.+-.+)-(.+)$", r"^(.+_.+_.+_.+)-(.+)$",
                                        r"^(.+_.+_.+_.+)_(.+)$", r"^(.+-.+-.+-.+)_(.+)$")]
-TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
-
 
 def get_domain(host: str | None) -> str:
     """The domain of a host name, or '?' for anything that is not one."""
@@ -47,10 +45,6 @@ def get_domain(host: str | None) -> str:
     return "?" if domain in ("", ".") else domain
 
 
-def date_column(table: str) -> str:
-    return "start" if table == "sessionlog_metrics" else "datetime"
-
-
 def _period(col: str, lo, hi) -> tuple[str, list]:
     sql, params = "", []
     if lo:
@@ -70,35 +64,31 @@ def fill_domain(settings, database: str, table: str, start, stop, *, dry_run: bo
     legacy_week_window), and on `web` only hosts stored in lower case are
     matched (the legacy web path compared case-sensitively).
     """
-    if table not in TABLES:
-        raise ConfigError(f"fill-domain works on {', '.join(TABLES)}, not {table!r}")
-    col = date_column(table)
+    tables.check(table, "fill-domain")
+    col = tables.date_column(table)
     lo, hi = legacy_week_window(start, stop) if start else (None, stop)
     unfilled = ("(t.domain = '' OR t.domain = '?' OR t.domain IS NULL) "
                 "AND t.host <> '' AND t.host IS NOT NULL")
-    conn = dbmod.connect(settings, database)
-    try:
-        with conn.cursor() as cur:
-            period, params = _period(col, lo, hi)
-            cur.execute(f"SELECT DISTINCT LOWER(t.host) FROM {q(table)} t WHERE {unfilled}{period}", params)
-            pairs = [(h, get_domain(h)) for (h,) in cur.fetchall() if h]
-            say(f"fill-domain {table}: {len(pairs)} distinct hosts without a domain")
-            if dry_run or not pairs:
-                for h, dmn in pairs[:10]:
-                    say(f"[dry-run] {h} -> {dmn}")
-                return {"stage": f"fill-domain {table}", "hosts": len(pairs), "rows": 0}
-            cur.execute("CREATE TEMPORARY TABLE hz_host_domain (host VARCHAR(255) NOT NULL PRIMARY KEY, "
-                        "domain VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-            cur.executemany("INSERT IGNORE INTO hz_host_domain VALUES (%s, %s)", pairs)
-            match = "t.host = d.host AND BINARY t.host = d.host" if table == "web" else "t.host = d.host"
-            rows = 0
-            # one statement per day keeps the row locks of a big month bounded
-            for day_lo, day_hi in days(lo, hi):
-                period, params = _period(col, day_lo, day_hi)
-                rows += cur.execute(f"UPDATE {q(table)} t JOIN hz_host_domain d ON {match} "
-                                    f"SET t.domain = d.domain WHERE {unfilled}{period}", params)
-            cur.execute("DROP TEMPORARY TABLE hz_host_domain")
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, database) as cur:
+        period, params = _period(col, lo, hi)
+        cur.execute(f"SELECT DISTINCT LOWER(t.host) FROM {q(table)} t WHERE {unfilled}{period}", params)
+        pairs = [(h, get_domain(h)) for (h,) in cur.fetchall() if h]
+        say(f"fill-domain {table}: {len(pairs)} distinct hosts without a domain")
+        if dry_run or not pairs:
+            for h, dmn in pairs[:10]:
+                say(f"[dry-run] {h} -> {dmn}")
+            return {"stage": f"fill-domain {table}", "hosts": len(pairs), "rows": 0}
+        cur.execute("CREATE TEMPORARY TABLE hz_host_domain (host VARCHAR(255) NOT NULL PRIMARY KEY, "
+                    "domain VARCHAR(255) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+        cur.executemany("INSERT IGNORE INTO hz_host_domain VALUES (%s, %s)", pairs)
+        match = "t.host = d.host AND BINARY t.host = d.host" if table == "web" else "t.host = d.host"
+        rows = 0
+        # one statement per day keeps the row locks of a big month bounded
+        for day_lo, day_hi in days(lo, hi):
+            period, params = _period(col, day_lo, day_hi)
+            rows += cur.execute(f"UPDATE {q(table)} t JOIN hz_host_domain d ON {match} "
+                                f"SET t.domain = d.domain WHERE {unfilled}{period}", params)
+        cur.execute("DROP TEMPORARY TABLE hz_host_domain")
+        tables.edited(settings, cur, database, table, start, stop, rows)
     say(f"fill-domain {table}: {rows} rows updated")
     return {"stage": f"fill-domain {table}", "hosts": len(pairs), "rows": rows}

@@ -26,16 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import db as dbmod
 from ..config import ConfigError
 from ..db import quote_ident as q
+from . import tables
 from .window import legacy_week_window
 
-TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
 PRIVATE_SQL_REGEXP = r"^(10|127|192\.168|169\.254|172\.(1[6-9]|2[0-9]|3[01]))\."
 CACHE_DAYS = 90
 LEGACY_CACHE_MAX = 2**31 - 1
-DEFAULT_HUB_KEY = "_HUBZERO_OPNSRC_V1_"
 BATCH = 100
 GEO_FIELDS = ("countrySHORT", "countryLONG", "ipREGION", "ipCITY", "ipLATITUDE", "ipLONGITUDE")
-
 
 
 class GeoLookupFailed(Exception):
@@ -97,8 +95,7 @@ class ServiceProvider:
 
     caches_answers = True
 
-    def __init__(self, url: str, hub_key: str = DEFAULT_HUB_KEY, timeout: float = 5.0,
-                 concurrency: int = 10):
+    def __init__(self, url: str, hub_key: str, timeout: float = 5.0, concurrency: int = 10):
         self.url, self.hub_key, self.timeout, self.concurrency = url.rstrip("/"), hub_key, timeout, concurrency
         self.failures: list[str] = []
         self.unasked: set[int] = set()
@@ -124,9 +121,10 @@ class ServiceProvider:
                 n = int((ipset.findtext("n_ip") or "").strip())
             except ValueError:
                 continue
-            text = lambda tag: (ipset.findtext(tag) or "-").strip() or "-"
-            out[n] = (text("countryCode"), text("countryName"), text("region"), text("city"),
-                      _float_or_none(text("lat")), _float_or_none(text("long")))
+            text = {tag: (ipset.findtext(tag) or "-").strip() or "-"
+                    for tag in ("countryCode", "countryName", "region", "city", "lat", "long")}
+            out[n] = (text["countryCode"], text["countryName"], text["region"], text["city"],
+                      _float_or_none(text["lat"]), _float_or_none(text["long"]))
         return out
 
     def lookup(self, numbers: list[int]) -> dict[int, tuple]:
@@ -161,16 +159,15 @@ class OfflineProvider:
 
 
 def provider_for(settings):
-    geo = settings.section("geoip")
-    if geo.get("provider", "offline") == "service":
-        if not geo.get("url"):
+    if settings.get("geoip", "provider") == "service":
+        if not settings.get("geoip", "url"):
             raise ConfigError("geoip.provider is 'service' but geoip.url is not set")
-        return ServiceProvider(geo["url"], geo.get("hub_key", DEFAULT_HUB_KEY),
-                               float(geo.get("timeout", 5.0)))
+        return ServiceProvider(settings.get("geoip", "url"), settings.get("geoip", "hub_key"),
+                               float(settings.get("geoip", "timeout")))
     return OfflineProvider()
 
 
-def geo_for(settings, cur, caches: Caches, provider, ips: list[str]) -> dict[str, tuple]:
+def geo_for(cur, caches: Caches, provider, ips: list[str]) -> dict[str, tuple]:
     """ip -> geo tuple for every address with an answer (cache first, then the provider)."""
     numbers = {ip: ip_number(ip) for ip in ips}
     wanted = sorted({n for n in numbers.values() if n is not None})
@@ -193,42 +190,38 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
     address with an answer is filled on *all* its unfilled rows, whatever
     their date, and one without gets '-' the same way.
     """
-    if table not in TABLES:
-        raise ConfigError(f"fill-ipcountry works on {', '.join(TABLES)}, not {table!r}")
-    col = "start" if table == "sessionlog_metrics" else "datetime"
+    tables.check(table, "fill-ipcountry")
+    col = tables.date_column(table)
     lo, hi = legacy_week_window(start, stop)
     tbl = f"{q(database)}.{q(table)}"
     unfilled = "(ipcountry = '' OR ipcountry IS NULL)"
     period = f"{col} > %s AND {col} <= %s"
-    conn = dbmod.connect(settings, settings.db.metrics_db)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT DISTINCT ip FROM {tbl} WHERE {period} AND {unfilled} "
-                        f"AND ip NOT REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
-            ips = [r[0] for r in cur.fetchall()]
-            say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
-            if dry_run:
-                return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
-            private = cur.execute(f"UPDATE {tbl} SET ipcountry = '-' WHERE {period} AND {unfilled} "
-                                  f"AND ip REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
-            provider = provider or provider_for(settings)
-            answers = geo_for(settings, cur, Caches(settings, cur), provider, ips) if ips else {}
-            country = {ip: (g[0] if g[0] and g[0] != "-" else "-") for ip, g in answers.items()}
-            for ip in ips:
-                if ip_number(ip) not in provider.unasked:
-                    country.setdefault(ip, "-")
-            cur.execute("CREATE TEMPORARY TABLE hz_ip_country (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
-                        "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-            filled, pending = 0, sorted(country.items())
-            # a few thousand addresses per statement keeps the row locks bounded
-            for i in range(0, len(pending), 2000):
-                cur.execute("DELETE FROM hz_ip_country")
-                cur.executemany("INSERT INTO hz_ip_country VALUES (%s, %s)", pending[i:i + 2000])
-                filled += cur.execute(f"UPDATE {tbl} t JOIN hz_ip_country c ON t.ip = c.ip SET "
-                                      f"t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
-            cur.execute("DROP TEMPORARY TABLE hz_ip_country")
-    finally:
-        conn.close()
+    with dbmod.cursor(settings) as cur:
+        cur.execute(f"SELECT DISTINCT ip FROM {tbl} WHERE {period} AND {unfilled} "
+                    f"AND ip NOT REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
+        ips = [r[0] for r in cur.fetchall()]
+        say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
+        if dry_run:
+            return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
+        private = cur.execute(f"UPDATE {tbl} SET ipcountry = '-' WHERE {period} AND {unfilled} "
+                              f"AND ip REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
+        provider = provider or provider_for(settings)
+        answers = geo_for(cur, Caches(settings, cur), provider, ips) if ips else {}
+        country = {ip: (g[0] if g[0] and g[0] != "-" else "-") for ip, g in answers.items()}
+        for ip in ips:
+            if ip_number(ip) not in provider.unasked:
+                country.setdefault(ip, "-")
+        cur.execute("CREATE TEMPORARY TABLE hz_ip_country (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
+                    "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+        filled, pending = 0, sorted(country.items())
+        # a few thousand addresses per statement keeps the row locks bounded
+        for i in range(0, len(pending), 2000):
+            cur.execute("DELETE FROM hz_ip_country")
+            cur.executemany("INSERT INTO hz_ip_country VALUES (%s, %s)", pending[i:i + 2000])
+            filled += cur.execute(f"UPDATE {tbl} t JOIN hz_ip_country c ON t.ip = c.ip SET "
+                                  f"t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
+        cur.execute("DROP TEMPORARY TABLE hz_ip_country")
+        tables.edited(settings, cur, database, table, start, stop, filled)
     unanswered = sum(1 for c in country.values() if c == "-")
     say(f"fill-ipcountry {table}: {filled} rows filled ({unanswered} addresses without an answer), "
         f"{private} private-address rows marked '-'")

@@ -6,16 +6,21 @@ All set-based: one statement per idea, across databases on the same server.
 from __future__ import annotations
 
 from .. import db as dbmod
-from ..config import ConfigError
 from ..db import quote_ident as q
+from . import tables
 
 # Monitoring and test accounts whose tool sessions are not usage.
-NOT_USERS_SQL = "AND s.username <> 'gridstat' AND s.username NOT LIKE 'hctest%' "
+MONITORING = ("gridstat", "hctest%")
+
+
+def not_monitoring(column: str) -> tuple[str, tuple]:
+    """SQL (with its parameters) that leaves out the hub's monitoring and test accounts."""
+    return f"{column} <> %s AND {column} NOT LIKE %s", MONITORING
+
 
 # metrics column <- hub profile key
 USER_INFO = (("countrycitizen", "countryorigin"), ("countryresident", "countryresident"),
              ("orgtype", "orgtype"))
-USER_TABLES = ("toolstart", "sessionlog_metrics", "web", "websessions")
 
 
 def import_hub_data(settings, *, dry_run: bool = False, say=print) -> dict:
@@ -48,26 +53,27 @@ def middleware(settings, metric: str, *, dry_run: bool = False, say=print) -> di
     and repairs negative times; cpu: only repairs times that are zero or negative.
     """
     if metric not in ("walltime", "cputime"):
-        raise ConfigError(f"unknown middleware metric {metric!r}")
+        raise ValueError(f"unknown middleware metric {metric!r}")
     d = settings.db
     hub, met = q(d.hub_db), q(d.metrics_db)
     not_waiting = "AND j.event <> '[waiting]' " if metric == "walltime" else ""
+    users, params = not_monitoring("s.username")
     statements = []
     if metric == "walltime":
-        statements.append(
+        statements.append((
             f"INSERT INTO {met}.toolstart (datetime, success, user, ip, tool, execunit, walltime) "
             f"SELECT j.start, '1', s.username, s.remoteip, s.appname, s.exechost, "
             f"CASE WHEN j.walltime < 0 THEN -1 ELSE FLOOR(j.walltime + 0.5) END "
             f"FROM {hub}.joblog j JOIN {hub}.sessionlog s ON j.sessnum = s.sessnum "
             f"LEFT JOIN {met}.toolstart t ON t.datetime = j.start AND t.user = s.username "
-            f"AND t.ip = s.remoteip WHERE t.id IS NULL {NOT_USERS_SQL}{not_waiting}")
+            f"AND t.ip = s.remoteip WHERE t.id IS NULL AND {users} {not_waiting}", params))
     needs_repair = "t.walltime < 0 AND j.walltime > 0" if metric == "walltime" \
         else "t.cputime <= 0 AND j.cputime > 0"
-    statements.append(
+    statements.append((
         f"UPDATE {met}.toolstart t JOIN {hub}.joblog j ON j.start = t.datetime "
         f"JOIN {hub}.sessionlog s ON j.sessnum = s.sessnum AND s.username = t.user "
         f"AND s.remoteip = t.ip SET t.{metric} = FLOOR(j.{metric} + 0.5) "
-        f"WHERE {needs_repair} {NOT_USERS_SQL}{not_waiting}")
+        f"WHERE {needs_repair} AND {users} {not_waiting}", params))
     return _run(settings, f"middleware-{metric[:-4] if metric == 'walltime' else 'cpu'}",
                 statements, dry_run, say)
 
@@ -77,8 +83,7 @@ def fill_user_info(settings, database: str, table: str, *, dry_run: bool = False
 
     No date bound, as in the legacy script: every unfilled row of a known user is filled.
     """
-    if table not in USER_TABLES:
-        raise ConfigError(f"fill-user-info works on {', '.join(USER_TABLES)}, not {table!r}")
+    tables.check(table, "fill-user-info")
     d = settings.db
     hub = q(d.hub_db)
     statements = [
@@ -98,13 +103,9 @@ def _run(settings, label: str, statements, dry_run: bool, say) -> dict:
             sql = stmt[0] if isinstance(stmt, tuple) else stmt
             say(f"[dry-run] {label}: {sql}")
         return {"stage": label, "status": "dry-run"}
-    conn = dbmod.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for stmt in statements:
-                sql, params = stmt if isinstance(stmt, tuple) else (stmt, None)
-                counts.append(cur.execute(sql, params))
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, None) as cur:
+        for stmt in statements:
+            sql, params = stmt if isinstance(stmt, tuple) else (stmt, None)
+            counts.append(cur.execute(sql, params))
     say(f"{label}: rows affected per statement {counts}")
     return {"stage": label, "rows": counts}

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..config import ConfigError
-from ..layout import next_month
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    """[first day, first day of the next month)."""
-    return date.fromisoformat(f"{month}-01"), date.fromisoformat(f"{next_month(month)}-01")
+from .. import months
+from ..errors import UsageError
 
 
 def _token(text: str, *, end: bool) -> date:
@@ -20,7 +15,7 @@ def _token(text: str, *, end: bool) -> date:
         return date(y + 1 if end else y, 1, 1)
     if len(parts) == 2:
         first = date(int(parts[0]), int(parts[1]), 1)
-        return month_bounds(f"{first:%Y-%m}")[1] if end else first
+        return months.bounds(f"{first:%Y-%m}")[1] if end else first
     d = date(int(parts[0]), int(parts[1]), int(parts[2]))
     return d + timedelta(days=1) if end else d
 
@@ -38,9 +33,9 @@ def spec_bounds(spec: str) -> tuple[date | None, date | None]:
         else:
             start, stop = _token(spec, end=False), _token(spec, end=True)
     except (ValueError, IndexError):
-        raise ConfigError(f"not a date or range: {spec!r} (YYYY, YYYY-MM, YYYY-MM-DD, A..B)") from None
+        raise UsageError(f"not a date or range: {spec!r} (YYYY, YYYY-MM, YYYY-MM-DD, A..B)") from None
     if start and stop and stop <= start:
-        raise ConfigError(f"empty date range: {spec!r}")
+        raise UsageError(f"empty date range: {spec!r}")
     return start, stop
 
 
@@ -48,7 +43,7 @@ def default_bounds(spec: str | None, *, days_back: int | None = None) -> tuple[d
     """The window a stage covers when called without a date: this month so far, or the last N days."""
     if spec:
         return spec_bounds(spec)
-    today = date.today()
+    today = months.today()
     if days_back is not None:
         return today - timedelta(days=days_back), today
     return today.replace(day=1), today + timedelta(days=1)

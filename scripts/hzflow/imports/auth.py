@@ -11,11 +11,15 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
 from . import logparse as lp
-from .provenance import Claimed, claim, is_imported
+from .access import rows_by_month
+from .apache import line_dates
+from .provenance import Claimed, claim, recorded
 
 USERLOGIN_COLUMNS = ("datetime", "uidNumber", "user", "ip", "action")
 KEPT_ACTIONS = ("login", "simulation")
@@ -40,51 +44,63 @@ def _event(line: str):
     return None
 
 
-AuthScan = lp.LineCounts
+@dataclass
+class AuthScan(lp.LineCounts):
+    by_day: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict:
+        return {**super().summary(), "rows_by_month": rows_by_month(self.by_day)}
 
 
-def scan(lines, ip_filters: list[str], write, result: AuthScan, sample_limit: int = 5) -> None:
+def scan(lines, ip_filters: list[str], write, result: AuthScan, dates: lp.LineDates,
+         sample_limit: int = 5) -> None:
     tsv = dbmod.tsv_field
     for when, uid, user, ip, action in result.recognised(lines, _event, sample_limit):
         user = user or "-"
-        if action not in KEPT_ACTIONS:
+        day, clock = when.split(" ")
+        bad_date = dates.reason(day, clock)
+        if bad_date:
+            result.skipped[bad_date] += 1
+        elif action not in KEPT_ACTIONS:
             result.skipped["action"] += 1
         elif user in MONITORING_USERS or lp.contains_any(ip, ip_filters):
             result.skipped["excluded"] += 1
         else:
             result.kept += 1
+            result.by_day[day] += 1
             write(f"{when}\t{uid}\t{tsv(user)}\t{tsv(ip)}\t{tsv(action)}\n")
 
 
 def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     started = time.monotonic()
     path = Path(path)
-    conn = dbmod.metrics(settings)
-    fd, tmp_path = tempfile.mkstemp(prefix="hzflow-userlogin-", suffix=".tsv")
-    os.close(fd)
-    try:
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
-            if is_imported(cur, path, "userlogin"):
-                return {"file": str(path), "table": "userlogin", "status": "already imported",
-                        "seconds": round(time.monotonic() - started, 3)}
+            before = recorded(cur, path, "userlogin")
+            if before:
+                return {**before, "seconds": round(time.monotonic() - started, 3)}
             cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
             ip_filters = [r[0].lower() for r in cur.fetchall()]
-        result = AuthScan()
-        with lp.reading(path, result) as lines, open(tmp_path, "w", encoding="utf-8") as out:
-            scan(lines, ip_filters, out.write, result, settings.malformed_samples)
-        report = {"file": str(path), "table": "userlogin", **result.summary()}
-        if dry_run:
-            report["status"] = "dry-run"
-        else:
-            report.update(_load(conn, path, tmp_path))
-    finally:
-        os.unlink(tmp_path)
-        conn.close()
+        fd, tmp_path = tempfile.mkstemp(prefix="userlogin-", suffix=".tsv", dir=settings.tmp_dir)
+        os.close(fd)
+        try:
+            result = AuthScan()
+            with lp.reading(path, result) as lines, open(tmp_path, "w", encoding="utf-8") as out:
+                scan(lines, ip_filters, out.write, result, line_dates(settings, path),
+                     settings.malformed_samples)
+            report = {"file": str(path), "table": "userlogin", **result.summary()}
+            if dry_run:
+                report["status"] = "dry-run"
+            else:
+                report.update(_load(conn, path, tmp_path, result))
+        finally:
+            os.unlink(tmp_path)
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
 
 
-def _load(conn, path: Path, tsv_path: str) -> dict:
+def _load(conn, path: Path, tsv_path: str, result: AuthScan) -> dict:
     try:
         with dbmod.transaction(conn) as cur:
             source = claim(cur, path, "userlogin")
@@ -94,7 +110,10 @@ def _load(conn, path: Path, tsv_path: str) -> dict:
                                                ignore_duplicates=True)
             cur.execute("SELECT MIN(id), MAX(id) FROM userlogin WHERE id > %s", (before,))
             pk_start, pk_end = cur.fetchone()
-            source.finish(cur, pk_start, pk_end, loaded, {})
+            summary = result.summary()
+            source.finish(cur, pk_start, pk_end, loaded,
+                          {"rows_by_month": summary["rows_by_month"], "lines": result.lines,
+                           "skipped": summary["skipped"], "malformed": result.malformed})
     except Claimed:
         return {"status": "already imported"}
     return {"status": "imported", "rows": loaded, "values_adjusted": adjusted,

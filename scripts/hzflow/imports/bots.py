@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import db as dbmod
+from .. import months
+from . import access
 from . import logparse as lp
 
 
@@ -28,23 +30,16 @@ def record_bot_agents(cur, agents) -> int:
 
 
 def identify_file(settings, path: Path, *, dry_run: bool = False) -> dict:
-    from .apache import (  # apache imports this module for record_bot_agents
-        Filters,
-        scan_file,
-    )
-
-    result = scan_file(Path(path), Filters(), settings.malformed_samples)
+    # agents are collected from every recognised line, whatever its date
+    dates = lp.LineDates(None, 0, months.today())
+    result = access.scan_file(Path(path), access.Filters(), dates, settings.malformed_samples)
     automated = sorted(a for a in result.agents if lp.looks_automated(a))
     report = {"file": str(path), "lines": result.lines, "malformed": result.malformed,
               "agents": len(result.agents), "automated": len(automated)}
     if dry_run:
         report.update(status="dry-run", would_add=automated[:20])
         return report
-    conn = dbmod.metrics(settings)
-    try:
-        with dbmod.transaction(conn) as cur:
-            report["added"] = record_bot_agents(cur, result.agents)
-    finally:
-        conn.close()
+    with dbmod.cursor(settings, atomic=True) as cur:
+        report["added"] = record_bot_agents(cur, result.agents)
     report["status"] = "done"
     return report

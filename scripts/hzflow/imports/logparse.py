@@ -15,6 +15,7 @@ import zlib
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 # --------------------------------------------------------------- access log
@@ -45,6 +46,14 @@ ACCESS_OLD = re.compile(
     r"^(\d{4}-\d{2}-\d{2})\s+(\d+:\d{2}:\d{2})\s+([\w\-\d]+)\s+(\S+)\s+"
     r'"(.+)"\s+([\-\d]+)\s+(\d+)\s+([\w\-\.\d]+)\s+"(.*)"\s+"(.*)"\s+'
     r"([\w\-\.\d]+)\s+([\w\-\d]+)\s+([\w\-\d]+)\s+(.*)$")
+
+# A line of either layout whose client address is IPv6 (it has a colon).
+_IPV6_CLIENT = re.compile(r'"\s+[\-\d]+\s+\d+\s+[0-9A-Fa-f.]*:[0-9A-Fa-f:.%\w]*\s+"')
+
+
+def looks_like_ipv6_access(line: str) -> str | None:
+    return "ipv6" if _IPV6_CLIENT.search(line) else None
+
 
 # ------------------------------------------------------------------ auth log
 AUTH_CURRENT = re.compile(
@@ -100,22 +109,6 @@ def is_download(url: str) -> bool:
     return bool(_DOWNLOAD.match(url))
 
 
-def no_referrer(referrer: str) -> bool:
-    return not referrer or referrer == "-"
-
-
-def is_crawl_without_referrer(url: str, referrer: str) -> bool:
-    return no_referrer(referrer) and bool(NO_REFERRER_CRAWL.match(url))
-
-
-def is_old_events_walk(url: str, day: str, referrer: str) -> bool:
-    """An empty-referrer hit on /events/<year> at least three years before the log line's year."""
-    if not no_referrer(referrer):
-        return False
-    m = EVENTS_YEAR.match(url)
-    return bool(m) and int(m.group(1)) <= int(day[:4]) - EVENTS_LOOKBACK_YEARS
-
-
 def is_old_msie(agent: str, day: str) -> bool:
     return day >= OLD_MSIE_FROM and agent not in ("", "-") and bool(_OLD_MSIE.search(agent))
 
@@ -143,6 +136,62 @@ def contains_any(value: str, needles: list[str]) -> bool:
     return any(n in lower for n in needles)
 
 
+# ------------------------------------------------------------ line dates
+# No period starts before 1995; anything earlier (or far in the future) is a broken clock.
+EARLIEST_DAY = "1995-01-01"
+
+
+class LineDates:
+    """Which line dates a file may hold: real calendar dates near the file's own day.
+
+    A log named for day D holds the lines of D and, around midnight, a few of
+    the days either side; lines further than `tolerance_hours` from D are
+    counted as out of range.  A file without a date in its name (an import by
+    hand) accepts any real date from 1995 through tomorrow.  Verdicts are
+    cached per distinct day and clock, which repeat heavily.
+    """
+
+    def __init__(self, file_day: str | None, tolerance_hours: int, today: date):
+        if file_day:
+            start = datetime.fromisoformat(file_day)
+            self.lo = start - timedelta(hours=tolerance_hours)
+            self.hi = start + timedelta(days=1, hours=tolerance_hours)
+        else:
+            self.lo = datetime.fromisoformat(EARLIEST_DAY)
+            self.hi = datetime.combine(today + timedelta(days=2), datetime.min.time())
+        self._days: dict[str, str] = {}
+        self._clocks: dict[str, bool] = {}
+
+    def reason(self, day: str, clock: str) -> str | None:
+        """None for a usable line, else 'impossible_date' or 'out_of_range'."""
+        where = self._days.get(day)
+        if where is None:
+            where = self._days[day] = self._place(day)
+        if where in ("impossible_date", "out_of_range"):
+            return where
+        valid = self._clocks.get(clock)
+        if valid is None:
+            h, m, s = clock.split(":")
+            valid = self._clocks[clock] = int(h) <= 23 and int(m) <= 59 and int(s) <= 59
+        if not valid:
+            return "impossible_date"
+        if where == "inside":
+            return None
+        h, m, s = clock.split(":")
+        when = datetime.fromisoformat(day).replace(hour=int(h), minute=int(m), second=int(s))
+        return None if self.lo <= when < self.hi else "out_of_range"
+
+    def _place(self, day: str) -> str:
+        try:
+            start = datetime.fromisoformat(day)
+        except ValueError:
+            return "impossible_date"
+        end = start + timedelta(days=1)
+        if start >= self.hi or end <= self.lo:
+            return "out_of_range"
+        return "inside" if self.lo <= start and end <= self.hi else "edge"
+
+
 # --------------------------------------------------------------- input files
 class UnreadableLog(Exception):
     """A source file that cannot be read to the end (truncated or corrupt gzip, I/O error)."""
@@ -164,15 +213,41 @@ def open_text(path: Path):
 READ_ERRORS = (EOFError, OSError, zlib.error, gzip.BadGzipFile)
 
 
+class _Lines:
+    """A file's lines, where only a failure to read the file itself becomes UnreadableLog."""
+
+    def __init__(self, path: Path, counts: "LineCounts"):
+        self.path, self.counts, self.stream = path, counts, None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            if self.stream is None:
+                self.stream = open_text(self.path)
+            return next(self.stream)
+        except StopIteration:
+            raise
+        except READ_ERRORS as e:
+            raise UnreadableLog(f"{self.path}: cannot read the log to the end "
+                                f"(after {self.counts.lines} lines): {e}") from None
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
 @contextmanager
 def reading(path: Path, counts: "LineCounts"):
-    """The text lines of a log; any read error becomes UnreadableLog naming the file and line."""
+    """The text lines of a log; an error reading it (not one of the caller's) names the file and line."""
+    if not path.is_file():
+        raise UnreadableLog(f"{path}: no such file")
+    lines = _Lines(path, counts)
     try:
-        with open_text(path) as lines:
-            yield lines
-    except READ_ERRORS as e:
-        raise UnreadableLog(f"{path}: cannot read the log to the end "
-                            f"(after {counts.lines} lines): {e}") from None
+        yield lines
+    finally:
+        lines.close()
 
 
 @dataclass
@@ -184,13 +259,21 @@ class LineCounts:
     malformed_samples: list[str] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
 
-    def recognised(self, lines, parse, sample_limit: int):
-        """Yield parse(line) for each line it recognises; count and sample the others."""
+    def recognised(self, lines, parse, sample_limit: int, skip_reason=None):
+        """Yield parse(line) for each line it recognises; count and sample the others.
+
+        skip_reason(line) names a known kind of unparsed line (counted under
+        that reason, not as malformed).
+        """
         for raw in lines:
             self.lines += 1
             line = raw.rstrip("\r\n")
             fields = parse(line)
             if fields is None:
+                reason = skip_reason(line) if skip_reason else None
+                if reason:
+                    self.skipped[reason] += 1
+                    continue
                 self.malformed += 1
                 if len(self.malformed_samples) < sample_limit:
                     self.malformed_samples.append(line[:300])

@@ -54,11 +54,29 @@ def claim(cur, path: Path, table: str) -> Claim:
     return Claim(cur.lastrowid)
 
 
-def is_imported(cur, path: Path, table: str) -> bool:
+def recorded(cur, path: Path, table: str) -> dict | None:
+    """What the ledger says an earlier import of the file brought, or None if it was never imported.
+
+    A marker rewritten after a crash (or a re-run of the day) keeps the
+    counts of the import that really happened.
+    """
     name, gz = _names(path)
-    cur.execute("SELECT 1 FROM imported_sources WHERE filename IN (%s, %s) AND target_table = %s",
-                (name, gz, table))
-    return cur.fetchone() is not None
+    cur.execute("SELECT pk_start, pk_end, row_count, detail, imported_at FROM imported_sources "
+                "WHERE filename IN (%s, %s) AND target_table = %s", (name, gz, table))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    pk_start, pk_end, rows, detail, imported_at = row
+    try:
+        extra = json.loads(detail) if detail else {}
+    except ValueError:
+        extra = {}
+    return {"file": str(path), "table": table, "status": "already imported", "rows": rows,
+            "pk_range": [pk_start, pk_end], "imported_at": imported_at, **extra}
+
+
+class NotRecorded(Exception):
+    """forget-import was asked about a file the ledger does not know."""
 
 
 def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=print) -> int:
@@ -72,8 +90,8 @@ def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=pr
                     (name, gz, tables))
         records = cur.fetchall()
         if not records:
-            say(f"no import of {name} into {', '.join(tables)} is recorded")
-            return -1
+            raise NotRecorded(f"no import of {name} into {', '.join(tables)} is recorded "
+                              f"(imported_sources holds the names of imported files)")
         for source_id, target, pk_start, pk_end, detail in records:
             verb = "would delete" if dry_run else "deleted"
             if pk_start is not None:

@@ -57,13 +57,15 @@ def _child(scan, args, directory: str, parent: int, report, rows_per_chunk: int)
         result = scan(*args, writer.write)
         writer.flush()
         report.send(("ok", result))
-    except (BrokenPipeError, OSError) as e:
-        try:
-            report.send(("error", f"{type(e).__name__}: {e}"))
-        except OSError:
-            pass
     except lp.UnreadableLog as e:
         report.send(("unreadable", str(e)))
+    except BrokenPipeError:
+        pass
+    except OSError as e:
+        try:
+            report.send(("oserror", (e.errno, e.strerror, e.filename)))
+        except OSError:
+            pass
     except BaseException as e:  # reported to the parent, which rolls back
         report.send(("error", f"{type(e).__name__}: {e}"))
 
@@ -88,15 +90,24 @@ class Chunks:
                 return
             elif status == "unreadable":
                 raise lp.UnreadableLog(payload)
+            elif status == "oserror":
+                raise OSError(*payload)
             else:
                 raise ParserFailed(f"the log parser failed: {payload}")
 
 
 @contextmanager
-def parsed_chunks(scan, *args, rows_per_chunk: int = CHUNK_ROWS):
-    """Run scan(*args, write) in a forked child; yield a Chunks iterator of its row files."""
+def parsed_chunks(scan, *args, directory: Path | None = None, rows_per_chunk: int = CHUNK_ROWS):
+    """Run scan(*args, write) in a forked child; yield a Chunks iterator of its row files.
+
+    The chunk files live in a temporary directory under `directory`
+    (hzflow's own scratch space, which cron empties under its lock, so
+    nothing a killed run left there survives the next run).
+    """
     ctx = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="hzflow-rows-") as tmp:
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rows-", dir=directory) as tmp:
         receive, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, daemon=True,
                            args=(scan, args, tmp, os.getpid(), send, rows_per_chunk))

@@ -11,26 +11,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pymysql.constants import CLIENT
 
 from .. import db as dbmod
+from .. import version
 from ..config import Settings
+from ..db import quote_ident as q
 
 HERE = Path(__file__).resolve().parent
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3"
 DEFAULT_REFERENCE_DATA = (HERE / "reference_geo.sql", HERE / "reference_classes.sql")
 REFERENCE_TABLES = ("bot_useragents", "continents", "country_continent",
                     "domainclass", "domainclasses", "exclude_list")
-
-
-def hzflow_version() -> str:
-    try:
-        return version("hzflow")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @dataclass
@@ -41,7 +35,7 @@ class Table:
 
     def create_sql(self, database: str) -> str:
         body = ",\n  ".join([f"`{c}` {d}" for c, d in self.columns] + [d for _, d in self.indexes])
-        return f"CREATE TABLE IF NOT EXISTS `{database}`.`{self.name}` (\n  {body}\n) {TABLE_OPTIONS}"
+        return f"CREATE TABLE IF NOT EXISTS {q(database)}.{q(self.name)} (\n  {body}\n) {TABLE_OPTIONS}"
 
 
 _CREATE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\);", re.S)
@@ -100,6 +94,7 @@ MIGRATIONS = (
     (1, "metrics schema baseline: reference tables and columns, imported_sources.detail"),
     (2, "enrichment caches: hzflow_dns_cache, hzflow_ipgeo_cache"),
     (3, "summary rollups: hzflow_seen_sessions, hzflow_seen_downloads, hzflow_rollup_months"),
+    (4, "userlogin_lite indexed by address (ip_user_action)"),
 )
 
 
@@ -123,7 +118,7 @@ def plan(cur, database: str) -> list[str]:
                 (database,))
     statements = []
     if not cur.fetchone()[0]:
-        statements.append(f"CREATE DATABASE `{database}` DEFAULT CHARACTER SET utf8mb3 "
+        statements.append(f"CREATE DATABASE {q(database)} DEFAULT CHARACTER SET utf8mb3 "
                           f"COLLATE utf8mb3_general_ci")
         columns, indexes = {}, {}
     else:
@@ -138,7 +133,7 @@ def plan(cur, database: str) -> list[str]:
         alters += [f"ADD {d}" for name, d in table.indexes
                    if name not in have_idx and not (name == "PRIMARY" and "PRIMARY" in have_idx)]
         if alters:
-            statements.append(f"ALTER TABLE `{database}`.`{table.name}` " + ", ".join(alters))
+            statements.append(f"ALTER TABLE {q(database)}.{q(table.name)} " + ", ".join(alters))
     return statements
 
 
@@ -159,7 +154,7 @@ def applied_migrations(cur, database: str) -> set[int]:
                 "AND table_name = 'hzflow_migrations'", (database,))
     if not cur.fetchone()[0]:
         return set()
-    cur.execute(f"SELECT id FROM `{database}`.hzflow_migrations")
+    cur.execute(f"SELECT id FROM {q(database)}.hzflow_migrations")
     return {r[0] for r in cur.fetchall()}
 
 
@@ -177,7 +172,7 @@ def run_sql_file(conn, path: Path) -> None:
 
 def _statements_by_table(path: Path) -> list[tuple[str, str]]:
     """(table, statement) for each INSERT of one of hzflow's reference-data files."""
-    text = "\n".join(l for l in path.read_text().splitlines() if not l.lstrip().startswith("--"))
+    text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
     out = []
     for stmt in re.split(r";\s*\n", text):
         m = re.match(r"\s*INSERT IGNORE INTO (\w+)", stmt)
@@ -189,7 +184,7 @@ def _statements_by_table(path: Path) -> list[tuple[str, str]]:
 def empty_reference_tables(cur, database: str) -> list[str]:
     empty = []
     for t in REFERENCE_TABLES:
-        cur.execute(f"SELECT EXISTS (SELECT 1 FROM `{database}`.`{t}`)")
+        cur.execute(f"SELECT EXISTS (SELECT 1 FROM {q(database)}.{q(t)})")
         if not cur.fetchone()[0]:
             empty.append(t)
     return empty
@@ -225,9 +220,9 @@ def init(settings: Settings, *, dry_run: bool = False, reference_data: Path | No
                 say(f"[dry-run] record migration {mid}: {desc}")
                 continue
             with conn.cursor() as cur:
-                cur.execute(f"INSERT IGNORE INTO `{database}`.hzflow_migrations "
+                cur.execute(f"INSERT IGNORE INTO {q(database)}.hzflow_migrations "
                             f"(id, description, hzflow_version) VALUES (%s, %s, %s)",
-                            (mid, desc, hzflow_version()))
+                            (mid, desc, version()))
     finally:
         conn.close()
     if dry_run:

@@ -314,7 +314,8 @@ CREATE TABLE userlogin_lite (
   ip varchar(15) NOT NULL DEFAULT '',
   action varchar(40) NOT NULL DEFAULT '',
   KEY uidNumber (uidNumber),
-  KEY datetime_user (datetime, user)
+  KEY datetime_user (datetime, user),
+  KEY ip_user_action (ip, user, action)
 );
 
 CREATE TABLE web (

@@ -39,11 +39,13 @@ from pathlib import Path
 
 import yaml
 
-from . import config as cfgmod
-from . import db as dbmod
-from . import sandbox, schema, synth
-from .imports import apache
-from .layout import months_between
+from hzflow import config as cfgmod
+from hzflow import db as dbmod
+from hzflow import schema
+from hzflow.imports import apache
+from hzflow.months import between as months_between
+
+from . import sandbox, synth
 
 
 def bench_log(path: Path, lines: int) -> Path:
@@ -129,7 +131,7 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
     """Resolve `addresses` distinct IPs held by `rows` web rows of one month, 20 ms per answer."""
     import multiprocessing
 
-    from .enrich import dns
+    from hzflow.enrich import dns
 
     rng = random.Random(50000)
     ips = synth.bench_ip_pool(addresses, rng)
@@ -268,7 +270,9 @@ def synthetic_history(cur, web_rows: int) -> None:
 
 def bench_summaries(server: sandbox.Server, out: Path, web_rows: int = 10_000_000) -> None:
     """summarize-month on a long history: from the rollups and by full rescan."""
-    from . import hubschema, rollups, summary
+    from hzflow import rollups, summary
+
+    from . import hubschema
 
     settings = fresh_metrics(server, out)
     t = time.perf_counter()

@@ -5,8 +5,9 @@ packets).  It answers reverse queries from a fixed table, or with a
 synthetic name `host-a-b-c-d.<domain>` for any public address when
 `synthetic` is set; everything else is NXDOMAIN.  `delay` holds every
 answer back without blocking the others (a slow upstream resolver);
-`silent` never answers (a resolver that times out).  `queries` counts what
-it was asked.
+`silent` never answers (a resolver that times out), `unanswered` never
+answers for those addresses (a resolver that fails for some).  `queries`
+counts what it was asked.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class _Protocol(asyncio.DatagramProtocol):
             return
         reply = request.reply()
         qname = str(request.q.qname)
+        if owner.address_of(qname) in owner.unanswered:
+            return
         name = owner.name_for(qname) if request.q.qtype == QTYPE.PTR else None
         if name:
             reply.add_answer(RR(qname, QTYPE.PTR, rdata=PTR(name), ttl=300))
@@ -54,8 +57,8 @@ class _Protocol(asyncio.DatagramProtocol):
 
 class PtrServer:
     def __init__(self, names: dict[str, str] | None = None, *, synthetic: str | None = None,
-                 delay: float = 0.0, silent: bool = False, port: int = 0):
-        self.names, self.synthetic = dict(names or {}), synthetic
+                 delay: float = 0.0, silent: bool = False, port: int = 0, unanswered=()):
+        self.names, self.synthetic, self.unanswered = dict(names or {}), synthetic, set(unanswered)
         self.delay, self.silent, self.queries, self.port = delay, silent, 0, port
         self._ready = threading.Event()
 
@@ -63,11 +66,17 @@ class PtrServer:
     def nameserver(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def name_for(self, qname: str) -> str | None:
+    @staticmethod
+    def address_of(qname: str) -> str | None:
         labels = qname.rstrip(".").split(".")
         if labels[-2:] != ["in-addr", "arpa"] or len(labels) != 6:
             return None
-        ip = ".".join(reversed(labels[:4]))
+        return ".".join(reversed(labels[:4]))
+
+    def name_for(self, qname: str) -> str | None:
+        ip = self.address_of(qname)
+        if ip is None:
+            return None
         if ip in self.names:
             return self.names[ip]
         if self.synthetic and not any(ipaddress.ip_address(ip) in net for net in _NO_NAMES):

@@ -102,7 +102,7 @@ def access_day(day: date, n_lines: int, rng: random.Random, ips: list[str] | Non
 def auth_day(day: date, n_events: int, rng: random.Random, n_users: int = 40) -> list[str]:
     lines = []
     start = datetime(day.year, day.month, day.day)
-    for i in range(n_events):
+    for _ in range(n_events):
         when = start + timedelta(seconds=rng.randint(0, 86399))
         uid = rng.randint(1001, 1000 + n_users)
         action = rng.choices(("login", "simulation", "logout", "invalid"), (5, 3, 4, 1))[0]

@@ -114,7 +114,7 @@ def start(base_dir: str | Path | None = None, *, buffer_pool: str = "1G") -> Ser
         except pymysql.err.OperationalError:
             if time.monotonic() > deadline:
                 stop(server)
-                raise RuntimeError("mariadbd did not accept connections within 60 s")
+                raise RuntimeError("mariadbd did not accept connections within 60 s") from None
             time.sleep(0.2)
 
 

@@ -6,8 +6,8 @@ creates them there.  Column names and types follow HUBzero's.
 
 from __future__ import annotations
 
-from . import schema
-from .db import quote_ident as q
+from hzflow import schema
+from hzflow.db import quote_ident as q
 
 HUB_TABLES = """
 CREATE TABLE jos_users (id int NOT NULL PRIMARY KEY, name varchar(255) NOT NULL DEFAULT '',

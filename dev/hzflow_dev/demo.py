@@ -1,0 +1,150 @@
+"""The demo: a small synthetic hub run through the pipeline with `hzflow cron`, offline.
+
+    ./dev/demo.sh            (or: python -m hzflow_dev.demo [--out DIR] [--keep])
+
+It starts a private MariaDB server, creates a hub database (users, profiles,
+resources, tools, tool sessions), writes the last three months of access and
+auth logs in the places a real hub keeps them, runs init, doctor and cron,
+then prints what was built.  Everything lands in ./demo-out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+from hzflow import months
+
+from . import hubsim, sandbox
+from .ptrserver import PtrServer
+
+
+def hzflow(config: Path, *args, check=True) -> int:
+    cmd = [sys.executable, "-m", "hzflow.cli", "--config", str(config), *args]
+    print(f"\n$ hzflow {' '.join(args)}", flush=True)
+    rc = subprocess.run(cmd).returncode
+    if check and rc:
+        raise SystemExit(f"demo: `hzflow {' '.join(args)}` failed with exit status {rc}")
+    return rc
+
+
+def summary(server: sandbox.Server, metrics_db: str, hub_db: str) -> None:
+    conn = server.connect(metrics_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), SUM(dnload), "
+                    "COUNT(DISTINCT ip) FROM web GROUP BY m ORDER BY m")
+        web = {m: (n, d, ips) for m, n, d, ips in cur.fetchall()}
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), COUNT(DISTINCT user) "
+                    "FROM userlogin GROUP BY m ORDER BY m")
+        logins = {m: (n, u) for m, n, u in cur.fetchall()}
+        cur.execute("SELECT COUNT(*), SUM(row_count) FROM imported_sources")
+        files, rows = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM bot_useragents")
+        bots = cur.fetchone()[0]
+        cur.execute("SELECT DATE_FORMAT(datetime, '%Y-%m') m, COUNT(*), SUM(jobs) FROM websessions "
+                    "GROUP BY m ORDER BY m")
+        sessions = {m: (n, j) for m, n, j in cur.fetchall()}
+        cur.execute(f"SELECT COUNT(*) FROM `{hub_db}`.jos_resource_stats_tools")
+        tool_cells = cur.fetchone()[0]
+    conn.close()
+    print("\nWhat the pipeline built (metrics database %s):" % metrics_db)
+    print(f"  {'month':<8} {'web rows':>9} {'downloads':>9} {'visitor IPs':>11} {'sessions':>9} "
+          f"{'tool jobs':>9} {'logins':>7} {'users':>6}")
+    for m in sorted(set(web) | set(logins)):
+        n, d, ips = web.get(m, (0, 0, 0))
+        ln, lu = logins.get(m, (0, 0))
+        sn, sj = sessions.get(m, (0, 0))
+        print(f"  {m:<8} {n:>9} {int(d or 0):>9} {ips:>11} {sn:>9} {int(sj or 0):>9} {ln:>7} {lu:>6}")
+    print(f"  {files} log files recorded in imported_sources ({int(rows or 0)} rows); "
+          f"{bots} crawler user agents known; {tool_cells} tool statistics cells in the hub database")
+
+
+def headline(server: sandbox.Server, metrics_db: str, month: str) -> None:
+    """The last complete month's headline numbers, read back from the summary tables."""
+    conn = server.connect(metrics_db)
+    cells = {}
+    with conn.cursor() as cur:
+        for label, table, rowid in (("users (all kinds)", "summary_user_vals", 1),
+                                    ("simulation users", "summary_user_vals", 2),
+                                    ("interactive visitors", "summary_user_vals", 7),
+                                    ("download visitors", "summary_user_vals", 8),
+                                    ("registered users who logged in", "summary_user_vals", 6),
+                                    ("simulation runs", "summary_simusage_vals", 2),
+                                    ("sessions (15 min+ or with jobs)", "summary_misc_vals", 2),
+                                    ("web hits", "summary_misc_vals", 8)):
+            cur.execute(f"SELECT value FROM {table} WHERE rowid = %s AND colid = 1 AND period = 1 "
+                        f"AND datetime = %s", (rowid, f"{month}-00"))
+            row = cur.fetchone()
+            cells[label] = row[0] if row else "-"
+    conn.close()
+    print(f"\nHeadline numbers for {month} (summary tables, period 1 = the month):")
+    for label, value in cells.items():
+        print(f"  {label:<34} {value}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=Path("demo-out"), help="where everything goes")
+    ap.add_argument("--visits-per-day", type=int, default=60)
+    ap.add_argument("--keep", action="store_true", help="leave the MariaDB server running")
+    a = ap.parse_args(argv)
+    out = a.out.resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    today = months.today()
+    first_day = months.first_day(months.preceding(months.preceding(months.of(today))))
+    hub = hubsim.Hub("demohub", first_day, today - timedelta(days=1), visits_per_day=a.visits_per_day,
+                     seed=20250701)
+    server = sandbox.existing_server_from_env() or sandbox.start(out)
+    ptr = PtrServer(synthetic="hosts.example.net").__enter__()
+    try:
+        site, hub_db, metrics_db = "demohub", "demohub", "demohub_metrics"
+        print(f"demo: private MariaDB at {server.socket or server.port}, PTR server at "
+              f"{ptr.nameserver}; building a synthetic hub")
+        hubsim.build_database(hub, server, hub_db)
+        files = hubsim.write_logs(hub, out / "logs", today)
+        print(f"demo: wrote {len(files)} access and auth logs for {first_day} .. {hub.last_day} "
+              f"under {out / 'logs'}")
+        (out / "hub" / "app" / "site" / "stats" / "maps").mkdir(parents=True)
+        config = out / "config.yaml"
+        logs = out / "logs"
+        config.write_text(yaml.safe_dump({
+            "site": site, "hub_dir": str(out / "hub"), "start_month": f"{first_day:%Y-%m}",
+            "db": server.db_config(hub_db=hub_db, metrics_db=metrics_db, prefix="jos_"),
+            "dns": {"nameservers": [ptr.nameserver], "concurrency": 50, "timeout": 2.0},
+            "geoip": {"provider": "offline"},
+            "paths": {"apache_daily": str(logs / "apache" / "daily"),
+                      "apache_imported": str(logs / "apache" / "imported"),
+                      "hub_daily": str(logs / "hubzero" / "daily"),
+                      "hub_imported": str(logs / "hubzero" / "imported"),
+                      "work_dir": str(out / "work"), "state_dir": str(out / "work" / "state")},
+        }, sort_keys=False))
+        config.chmod(0o600)
+        hzflow(config, "init")
+        hzflow(config, "doctor", check=False)
+        hzflow(config, "plan")
+        hzflow(config, "cron")
+        hzflow(config, "whoisonline", "-v")
+        hzflow(config, "status")
+        hzflow(config, "plan")
+        summary(server, metrics_db, hub_db)
+        headline(server, metrics_db, months.preceding(months.of(today)))
+        print(f"\ndemo: markers in {out / 'work' / 'state' / site}, logs of each job in "
+              f"{out / 'work' / 'logs' / site}; config {config}")
+    finally:
+        ptr.__exit__(None, None, None)
+        if a.keep and server.process:
+            print(f"demo: MariaDB left running (socket {server.socket}, pid {server.process.pid})")
+        else:
+            sandbox.stop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
