@@ -105,15 +105,34 @@ class Hub:
         return self.query(sql, params, self.hub_db)
 
 
+def drop(server, hubs) -> None:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        for h in hubs:
+            cur.execute(f"DROP DATABASE IF EXISTS `{h.metrics_db}`")
+            cur.execute(f"DROP DATABASE IF EXISTS `{h.hub_db}`")
+    conn.close()
+
+
 @pytest.fixture
 def hub(server, ptr, tmp_path) -> Hub:
     h = Hub(server, tmp_path, nameserver=ptr.nameserver)
     yield h
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{h.metrics_db}`")
-        cur.execute(f"DROP DATABASE IF EXISTS `{h.hub_db}`")
-    conn.close()
+    drop(server, [h])
+
+
+@pytest.fixture
+def make_hub(server, ptr):
+    """A factory of further hubs (own databases, own tree under root), all dropped afterwards."""
+    made = []
+
+    def make(root: Path, site: str = "testhub") -> Hub:
+        root.mkdir(parents=True, exist_ok=True)
+        made.append(Hub(server, root, site=site, nameserver=ptr.nameserver))
+        return made[-1]
+
+    yield make
+    drop(server, made)
 
 
 @pytest.fixture

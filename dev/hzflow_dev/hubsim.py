@@ -5,8 +5,8 @@ traffic is shaped like a hub's: visits of several requests a few minutes
 apart (some across midnight, some across a month's end), downloads, static
 assets, 304s and 404s, logins from the visitors' addresses, tool sessions
 with jobs, crawlers, and one crawler that first shows up in the middle of
-the first month (what the import learns from that day must filter the days
-after it, and only those).  Logrotate runs a few minutes after midnight, so
+the period (ten days in): what the import learns from that day must filter
+the days after it, and only those.  Logrotate runs a few minutes after midnight, so
 each day's file ends with the first minutes of the next day, and the last
 day of a month hands a few rows to the next month.
 
@@ -82,7 +82,7 @@ def traffic(hub: Hub) -> tuple[list[tuple], list[tuple]]:
     rng = random.Random(hub.seed)
     pool = visitor_pool(rng)
     access, auth = [], []
-    crawler_from = hub.first_day.replace(day=min(15, (hub.last_day - hub.first_day).days + 1))
+    crawler_from = hub.first_day + timedelta(days=min(10, (hub.last_day - hub.first_day).days // 2))
     for day in hub.days():
         midnight = datetime.combine(day, time())
         for k in range(hub.visits_per_day):

@@ -112,19 +112,35 @@ def tsv_field(value) -> str:
     return str(value)
 
 
+def next_id(cur, table: str) -> int:
+    """The id after the table's highest, with that end of the index locked until commit.
+
+    Rows get their ids from here rather than from AUTO_INCREMENT, whose
+    counter a rolled-back transaction (a killed run) moves on for good: the
+    same logs then get the same ids however often an import was interrupted.
+    """
+    cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quote_ident(table)} FOR UPDATE")
+    return int(cur.fetchone()[0]) + 1
+
+
 def load_file(cur, table: str, columns: Sequence[str], path: str, *,
-              ignore_duplicates: bool = False) -> tuple[int, int]:
+              ignore_duplicates: bool = False, first_id: int | None = None) -> tuple[int, int]:
     """LOAD DATA LOCAL INFILE of an already written TSV file (default escaping, utf8mb4).
 
     With ignore_duplicates, rows that collide with a unique key are skipped
-    (INSERT IGNORE semantics) and do not count as adjusted values.
+    (INSERT IGNORE semantics) and do not count as adjusted values.  With
+    first_id, the rows get consecutive ids from there, in file order.
     """
     cols = ", ".join(quote_ident(c) for c in columns)
     cur.execute("SET @hzflow_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
     try:
         ignore = "IGNORE " if ignore_duplicates else ""
+        numbered = ""
+        if first_id is not None:
+            cur.execute("SET @hzflow_id = %s", (first_id - 1,))
+            numbered = " SET id = (@hzflow_id := @hzflow_id + 1)"
         cur.execute(f"LOAD DATA LOCAL INFILE %s {ignore}INTO TABLE {quote_ident(table)} "
-                    f"CHARACTER SET utf8mb4 ({cols})", (path,))
+                    f"CHARACTER SET utf8mb4 ({cols}){numbered}", (path,))
         loaded = cur.rowcount
         cur.execute("SHOW WARNINGS")
         adjusted = sum(1 for level, code, _ in cur.fetchall() if code != 1062)

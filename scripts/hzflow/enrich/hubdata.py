@@ -23,6 +23,15 @@ USER_INFO = (("countrycitizen", "countryorigin"), ("countryresident", "countryre
              ("orgtype", "orgtype"))
 
 
+def _numbered(table: str, order: str) -> str:
+    """Ids for the rows an INSERT … SELECT adds: after the table's highest, in a fixed order.
+
+    Not AUTO_INCREMENT, whose counter an interrupted statement moves on for
+    good: rerunning after a kill then gives the same ids.
+    """
+    return f"(SELECT COALESCE(MAX(id), 0) FROM {table}) + ROW_NUMBER() OVER (ORDER BY {order})"
+
+
 def import_hub_data(settings, *, dry_run: bool = False, say=print) -> dict:
     """Tool session starts into sessionlog_metrics; confirmed profiles into <prefix>xprofiles_metrics.
 
@@ -33,8 +42,10 @@ def import_hub_data(settings, *, dry_run: bool = False, say=print) -> dict:
     hub, met, prefix = q(d.hub_db), q(d.metrics_db), d.prefix
     profiles, copy = q(f"{prefix}xprofiles"), f"{prefix}xprofiles_metrics"
     statements = [
-        f"INSERT IGNORE INTO {met}.sessionlog_metrics (sessnum, user, ip, start, appname) "
-        f"SELECT sessnum, username, remoteip, start, appname FROM {hub}.sessionlog",
+        f"INSERT IGNORE INTO {met}.sessionlog_metrics (id, sessnum, user, ip, start, appname) "
+        f"SELECT {_numbered(f'{met}.sessionlog_metrics', 's.sessnum')}, s.sessnum, s.username, s.remoteip, "
+        f"s.start, s.appname FROM {hub}.sessionlog s "
+        f"LEFT JOIN {met}.sessionlog_metrics x ON x.sessnum = s.sessnum WHERE x.sessnum IS NULL",
         f"DROP TABLE IF EXISTS {met}.{q(copy + '_new')}, {met}.{q(copy + '_old')}",
         f"CREATE TABLE {met}.{q(copy + '_new')} LIKE {hub}.{profiles}",
         f"INSERT INTO {met}.{q(copy + '_new')} SELECT * FROM {hub}.{profiles} WHERE emailConfirmed > 0",
@@ -61,8 +72,9 @@ def middleware(settings, metric: str, *, dry_run: bool = False, say=print) -> di
     statements = []
     if metric == "walltime":
         statements.append((
-            f"INSERT INTO {met}.toolstart (datetime, success, user, ip, tool, execunit, walltime) "
-            f"SELECT j.start, '1', s.username, s.remoteip, s.appname, s.exechost, "
+            f"INSERT INTO {met}.toolstart (id, datetime, success, user, ip, tool, execunit, walltime) "
+            f"SELECT {_numbered(f'{met}.toolstart', 'j.start, j.sessnum, j.job, j.event')}, "
+            f"j.start, '1', s.username, s.remoteip, s.appname, s.exechost, "
             f"CASE WHEN j.walltime < 0 THEN -1 ELSE FLOOR(j.walltime + 0.5) END "
             f"FROM {hub}.joblog j JOIN {hub}.sessionlog s ON j.sessnum = s.sessnum "
             f"LEFT JOIN {met}.toolstart t ON t.datetime = j.start AND t.user = s.username "

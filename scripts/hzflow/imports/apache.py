@@ -59,10 +59,9 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
         try:
             with dbmod.transaction(conn) as cur:
                 source = claim(cur, path, "web")
-                cur.execute("SELECT COALESCE(MAX(id), 0) FROM web")
-                before = cur.fetchone()[0]
+                before = dbmod.next_id(cur, "web") - 1
                 for chunk in chunks:
-                    n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk)
+                    n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk, first_id=before + loaded + 1)
                     loaded, adjusted = loaded + n, adjusted + a
                 result: access.ScanResult = chunks.result
                 if loaded != result.kept:

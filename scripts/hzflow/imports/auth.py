@@ -104,10 +104,9 @@ def _load(conn, path: Path, tsv_path: str, result: AuthScan) -> dict:
     try:
         with dbmod.transaction(conn) as cur:
             source = claim(cur, path, "userlogin")
-            cur.execute("SELECT COALESCE(MAX(id), 0) FROM userlogin")
-            before = cur.fetchone()[0]
+            before = dbmod.next_id(cur, "userlogin") - 1
             loaded, adjusted = dbmod.load_file(cur, "userlogin", USERLOGIN_COLUMNS, tsv_path,
-                                               ignore_duplicates=True)
+                                               ignore_duplicates=True, first_id=before + 1)
             cur.execute("SELECT MIN(id), MAX(id) FROM userlogin WHERE id > %s", (before,))
             pk_start, pk_end = cur.fetchone()
             summary = result.summary()

@@ -47,11 +47,12 @@ def claim(cur, path: Path, table: str) -> Claim:
     if cur.fetchone():
         raise Claimed(name)
     try:
-        cur.execute("INSERT INTO imported_sources (filename, target_table, imported_at, origin) "
-                    "VALUES (%s, %s, NOW(), 'importer')", (name, table))
+        source_id = dbmod.next_id(cur, "imported_sources")
+        cur.execute("INSERT INTO imported_sources (id, filename, target_table, imported_at, origin) "
+                    "VALUES (%s, %s, %s, NOW(), 'importer')", (source_id, name, table))
     except pymysql.err.IntegrityError:
         raise Claimed(name) from None
-    return Claim(cur.lastrowid)
+    return Claim(source_id)
 
 
 def recorded(cur, path: Path, table: str) -> dict | None:

@@ -1,0 +1,180 @@
+"""The contract of the workflow: one `hzflow cron` leaves exactly the database the stage commands
+leave over the same logs in date order, whatever the job order, after kill -9 and rerun, run to run.
+
+A synthetic hub of three months (crawler agents first seen mid-period, visits across midnight and
+a month's end, logins, tool sessions, logs rotated a few minutes after midnight so each file holds
+the first minutes of the next day) is processed
+
+  (a) by the stage commands in date order: import-apache and import-auth for each day, oldest
+      first, then `analyze --month M` and `summarize --month M` for each month;
+  (b) by one `hzflow cron` over the same logs, laid out as logrotate leaves them;
+  (c) by `hzflow cron` killed (kill -9 of its process group) at ten random moments, rerun each
+      time, then once to the end;
+  (d) by two other runs from scratch: a plain one, and one that first runs only up to the
+      last month's enrichment;
+
+and every table hzflow writes, in the metrics and the hub database, must be identical
+(`web.sessionid` and `toolstart.sessionid` compared through the session they point to).
+HZFLOW_EQUIVALENCE_DAYS / _VISITS make it larger (./dev/bench.sh runs it at a larger size).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from hzflow import cli, months
+from hzflow_dev import hubsim
+
+pytestmark = pytest.mark.workflow
+
+FIRST_DAY = date(2025, 9, 24)
+TODAY = date(2025, 12, 8)
+KILLS = 10
+
+# Columns that record when something happened, not what: left out of the comparison.
+VOLATILE = {"imported_sources": {"imported_at"}, "hzflow_dns_cache": {"resolved_at"},
+            "hzflow_ipgeo_cache": {"lookup_datetime"}, "hzflow_rollup_months": {"refreshed_at"},
+            "hzflow_migrations": {"applied_at"}, "jos_resource_stats": {"processed_on", "id"},
+            "jos_resource_stats_tools": {"processed_on"}, "jos_stats_topvals": {"id"},
+            "jos_metrics_ipgeo_cache": {"lookup_datetime"}}
+HUB_TABLES = ("jos_resource_stats", "jos_resource_stats_tools", "jos_resource_stats_tools_topvals",
+              "jos_stats_topvals", "jos_metrics_ipgeo_cache", "jos_session_geo")
+SESSION = "(SELECT CONCAT_WS('|', s.datetime, s.ip, s.host) FROM websessions s WHERE s.id = t.sessionid)"
+
+
+def simulated() -> hubsim.Hub:
+    span = int(os.environ.get("HZFLOW_EQUIVALENCE_DAYS", "68"))
+    return hubsim.Hub("eqhub", FIRST_DAY, FIRST_DAY + timedelta(days=span - 1),
+                      visits_per_day=int(os.environ.get("HZFLOW_EQUIVALENCE_VISITS", "24")), seed=7)
+
+
+def columns(hub, database: str, table: str) -> list[str]:
+    rows = hub.query("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                     "AND table_name = %s ORDER BY ordinal_position", (database, table))
+    return [c for (c,) in rows if c not in VOLATILE.get(table, ())]
+
+
+def canonical(hub) -> dict[str, list[tuple]]:
+    """Every table hzflow writes, as sorted rows; session stamps as the session they point to."""
+    out = {}
+    tables = [t for (t,) in hub.query("SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_schema = %s", (hub.metrics_db,))]
+    for table in sorted(tables):
+        cols = [f"`{c}`" if c != "sessionid" else f"{SESSION} AS sessionid"
+                for c in columns(hub, hub.metrics_db, table)]
+        rows = hub.query(f"SELECT {', '.join(cols)} FROM `{table}` t")
+        out[table] = sorted(rows, key=repr)
+    for table in HUB_TABLES:
+        cols = columns(hub, hub.hub_db, table)
+        if table == "jos_resource_stats_tools_topvals":     # its id is the stats row it belongs to
+            select = ("SELECT s.resid, s.datetime, s.period, t.top, t.rank, t.name, t.value FROM "
+                      "jos_resource_stats_tools_topvals t JOIN jos_resource_stats_tools s ON s.id = t.id")
+        else:
+            select = f"SELECT {', '.join(f'`{c}`' for c in cols if c != 'id' or table == 'jos_session_geo')} " \
+                     f"FROM `{table}`"
+        out[f"hub.{table}"] = sorted(hub.query(select, database=hub.hub_db), key=repr)
+    return out
+
+
+def differences(a: dict, b: dict) -> list[str]:
+    out = []
+    for table in sorted(set(a) | set(b)):
+        left, right = a.get(table, []), b.get(table, [])
+        if left != right:
+            only_a = [r for r in left if r not in right][:3]
+            only_b = [r for r in right if r not in left][:3]
+            out.append(f"{table}: {len(left)} vs {len(right)} rows; only in first {only_a}; "
+                       f"only in second {only_b}")
+    return out
+
+
+@pytest.fixture
+def fresh(server, make_hub, tmp_path, monkeypatch):
+    """A factory of hubs with the same logs and hub data, each with its own databases and tree."""
+    monkeypatch.setenv(months.TODAY_VAR, str(TODAY))
+    sim = simulated()
+
+    def make(name: str):
+        hub = make_hub(tmp_path / name, sim.site)
+        hub.init()
+        hubsim.build_database(sim, server, hub.hub_db)
+        hubsim.write_logs(sim, hub.root, TODAY)
+        hub.write_config(start_month=months.of(sim.first_day))
+        return hub
+
+    return make
+
+
+def by_stage_commands(hub) -> None:
+    """(a): the reference's way, by hand: every day's logs oldest first, then each month."""
+    def command(*args):
+        assert cli.main(["--config", str(hub.config_path), *map(str, args)]) == 0, args
+
+    logs = sorted(list((hub.root / "apache").rglob("*access*")) + list((hub.root / "hubzero").rglob("cmsauth*")),
+                  key=lambda p: (p.name.split("log-")[1][:8], "cmsauth" in p.name))
+    for log in logs:
+        command("import-auth" if "cmsauth" in log.name else "import-apache", log)
+    for month in months.between(months.of(FIRST_DAY), months.preceding(months.of(TODAY))):
+        command("analyze", "--month", month)
+        command("summarize", "--month", month)
+
+
+def cron_killed(hub, kills: int, seed: int, longest: float = 6.0) -> list[float]:
+    """(c): kill -9 the whole cron process group at random moments, rerun each time.
+
+    Each rerun starts with Snakemake's start-up and goes on where the last one
+    was killed, so moments up to a few seconds walk the kills through every
+    stage of the run (and through Snakemake's own bookkeeping).
+    """
+    rng, moments = random.Random(seed), []
+    for _ in range(kills):
+        moment = rng.uniform(0.3, longest)
+        proc = subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(hub.config_path), "cron",
+                                 "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        try:
+            proc.wait(moment)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            moments.append(round(moment, 1))
+    return moments
+
+
+def test_one_cron_equals_the_stage_commands_in_date_order_whatever_happens(fresh, capsys):
+    reference = fresh("commands")
+    by_stage_commands(reference)
+    capsys.readouterr()
+    expected = canonical(reference)
+    assert expected["web"] and expected["websessions"] and expected["summary_user_vals"]
+    assert expected["hub.jos_resource_stats_tools"]
+    assert any(r for r in expected["web"] if "LateCrawler" in str(r))       # kept on its first day only
+
+    whole = fresh("cron")
+    whole.hzflow("cron", "-q")
+    assert differences(expected, canonical(whole)) == []
+
+    killed = fresh("killed")
+    seed = int(os.environ.get("HZFLOW_KILL_SEED", "20251208"))
+    moments = cron_killed(killed, KILLS, seed)
+    killed.hzflow("cron", "-q")
+    assert differences(expected, canonical(killed)) == [], f"kills at {moments} s (seed {seed})"
+    assert len(moments) >= KILLS - 2, f"the kills should land inside runs: {moments}"
+
+    again = fresh("again")
+    again.hzflow("cron", "-q")
+    assert differences(canonical(whole), canonical(again)) == []
+
+    staged = fresh("staged")
+    last = months.preceding(months.of(TODAY))
+    staged.hzflow("cron", "-q", "--until", f"dns-resolved/{last}")
+    assert not (staged.work / "state" / staged.site / "sessionized").exists()
+    staged.hzflow("cron", "-q")
+    assert differences(expected, canonical(staged)) == []
