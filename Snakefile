@@ -1,6 +1,6 @@
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.27")
 
 
 # `hzflow cron` and `hzflow plan` pass the operator's file with --configfile;
@@ -13,6 +13,7 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/import.smk"
 include: "rules/resolve.smk"
+include: "rules/tools.smk"
 include: "rules/sessions.smk"
 include: "rules/summarize.smk"
 

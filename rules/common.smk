@@ -1,13 +1,14 @@
 """Config validation, what the run covers (months, pending days), marker paths and input functions.
 
-Order edges: a month stage waits for the previous month's same stage with
-ancient(): if both run, the older month goes first (session ids and the
-long windows of tool statistics follow date order), but rebuilding an old
-month does not by itself rebuild later months' enrichment or sessions.
-Summaries depend on the previous month's for real: their long windows
-include it.  A stage that has never been built also waits for the import
-of every pending day, so one run over a set of logs imports everything
-before it analyses anything, as the stage commands in date order would.
+Edges between months: tool statistics and summaries depend on the previous
+month's for real (their long windows include it: rebuilding an old month
+redoes them for every later month, oldest first).  Enrichment and sessions
+of a month need nothing of other months; their jobs still run oldest month
+first (`month_priority`), as the stage commands in date order would, so
+session ids follow date order, and a month that cannot be built holds back
+no other month's.  A stage that has never been built waits for the import
+of every pending day (the summaries read every login), so one run over a
+set of logs imports everything before it analyses anything.
 """
 
 import os
@@ -66,12 +67,17 @@ def _after_imports(*outputs):
     return [batch_marker()] if COVERAGE.pending and _missing(*outputs) else []
 
 
-def _previous(stage, month, *, ordering):
+def _previous(stage, month):
     """The previous month's marker of the same stage, if that month builds the stage."""
     before = hzmonths.preceding(month)
     if before not in MONTHS or stage not in COVERAGE.stages(before):
         return []
-    return [ancient(marker(stage, before))] if ordering else [marker(stage, before)]
+    return [marker(stage, before)]
+
+
+def month_priority(wildcards):
+    """Older months first among the jobs ready to run (the import comes before all)."""
+    return 100_000 - int(wildcards.month[:4]) * 12 - int(wildcards.month[5:7])
 
 
 def resolve_inputs(wildcards):
@@ -88,19 +94,20 @@ def resolve_inputs(wildcards):
         or _missing(marker("imported", month), marker("dns-resolved", month))
     ):
         inputs.append(batch_marker())
-    inputs += _previous("dns-resolved", month, ordering=True)
     retry = dns_retry_due(month)
     if retry is not None:
         inputs.append(str(markers.dns_retry_note(SETTINGS, month, retry)))
     return inputs
 
 
+def tool_inputs(wildcards):
+    return _previous("tool-stats", wildcards.month)
+
+
 def sessionize_inputs(wildcards):
     month = wildcards.month
-    return (
-        [marker("dns-resolved", month)]
-        + _previous("sessionized", month, ordering=True)
-        + _after_imports(marker("sessionized", month))
+    return [marker("dns-resolved", month)] + _after_imports(
+        marker("sessionized", month)
     )
 
 
@@ -108,7 +115,7 @@ def summary_inputs(wildcards):
     month = wildcards.month
     return (
         [marker("sessionized", month)]
-        + _previous("summarized", month, ordering=False)
+        + _previous("summarized", month)
         + _after_imports(marker("summarized", month))
     )
 
@@ -123,8 +130,13 @@ def dns_retry_due(month):
 
 
 def all_targets():
-    """Every stage marker each month builds now, and the pending import (new days are found
-    here: with mtime the only rerun trigger, Snakemake looks for missing outputs of targets only).
+    """Every stage marker each month builds now, the pending import and the due DNS retries.
+
+    New work is found through these: with mtime the only rerun trigger,
+    Snakemake looks for missing outputs of targets only, so the import batch
+    and a retry note have to be targets to be noticed.
     """
     targets = [marker(s, m) for m in MONTHS for s in COVERAGE.stages(m)]
+    retries = [(m, dns_retry_due(m)) for m in MONTHS]
+    targets += [str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None]
     return targets + ([batch_marker()] if COVERAGE.pending else [])

@@ -17,7 +17,7 @@ rule import_days:
         rule_log("import_days", "{key}"),
     benchmark:
         rule_benchmark("import_days", "{key}")
-    priority: 100
+    priority: 1_000_000
     conda:
         "../envs/hzflow.yaml"
     resources:

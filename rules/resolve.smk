@@ -15,6 +15,7 @@ rule resolve_month:
         rule_log("resolve_month", "{month}"),
     benchmark:
         rule_benchmark("resolve_month", "{month}")
+    priority: month_priority
     conda:
         "../envs/hzflow.yaml"
     resources:

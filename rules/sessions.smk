@@ -10,6 +10,7 @@ rule sessionize_month:
         rule_log("sessionize_month", "{month}"),
     benchmark:
         rule_benchmark("sessionize_month", "{month}")
+    priority: month_priority
     conda:
         "../envs/hzflow.yaml"
     resources:

@@ -15,6 +15,7 @@ rule summarize:
         rule_log("summarize", "{month}"),
     benchmark:
         rule_benchmark("summarize", "{month}")
+    priority: month_priority
     conda:
         "../envs/hzflow.yaml"
     resources:

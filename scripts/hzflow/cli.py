@@ -19,7 +19,7 @@ from . import config as cfgmod
 from . import errors, months, version
 
 TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
-STAGES = ("imported", "dns-resolved", "sessionized", "summarized")
+STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
 
 
 def _say(text: str) -> None:
@@ -173,6 +173,11 @@ def cmd_tool_stage(settings, a):
     getattr(tools, a.stage)(settings, _this_month(a), dry_run=a.dry_run, say=_say)
 
 
+def cmd_tool_stats(settings, a):
+    from . import stages
+    stages.tool_stats(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+
+
 def cmd_sessionize_month(settings, a):
     from . import stages
     stages.sessionize_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
@@ -281,8 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
         sp.add_argument("table", choices=TABLES)
         sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
-    sp = add("resolve-month", cmd_resolve_month, "a month's logs all imported, then its enrichment and "
-             "tool statistics (the workflow's resolve stage)", aliases=("enrich-month",))
+    sp = add("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
+             "(the workflow's resolve stage)", aliases=("enrich-month",))
     sp.add_argument("month", type=_month)
     sp.add_argument("--imported-marker", type=Path, help="write the imported marker after the check")
     sp.add_argument("--marker", type=Path, help="write the dns-resolved marker at the end")
@@ -303,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = add(name, cmd_tool_stage, what)
         sp.set_defaults(stage=stage)
         month_arg(sp)
+    sp = add("tool-stats", cmd_tool_stats, "a month's tool sessions enriched, then its tool statistics "
+             "(the workflow's tool-stats stage)")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
     sp = add("sessionize-month", cmd_sessionize_month, "rebuild a month's sessions and enrich them "
              "(the workflow's sessionize stage)")
     sp.add_argument("month", type=_month)

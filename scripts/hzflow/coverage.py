@@ -147,9 +147,14 @@ class Coverage:
         return self.builds(month) and (self.complete(month) or self.publish_partial)
 
     def stages(self, month: str) -> list[str]:
-        if not self.builds(month):
-            return []
-        return list(markers.MONTH_STAGES if self.closes(month) else markers.MONTH_STAGES[:2])
+        """The month's stages built now: tool statistics always (they need no logs), the rest by
+        whether the month has logs (or should have) and whether it is complete."""
+        out = ["tool-stats"]
+        if self.builds(month):
+            out = ["imported", "dns-resolved", "tool-stats"]
+            if self.closes(month):
+                out += ["sessionized", "summarized"]
+        return out
 
     def status_of(self, month: str) -> str:
         """Why a month is built as far as it is: one phrase for status and plan."""

@@ -24,6 +24,9 @@ from .config import WORKFLOW_ROOT, Settings
 SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
 PROFILE = WORKFLOW_ROOT / "profiles" / "default"
 LOCK_NAME = ".hzflow-cron.lock"
+# Snakemake options after which nothing was built: such a run is no "last successful run".
+NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
+             "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}
 KEEP_RUN_LOGS_DAYS = 30
 # Snakemake options whose values are targets (files), where hzflow also accepts month names.
 TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P", "--prioritize",
@@ -43,8 +46,7 @@ def target_path(settings, name: str, *, first: bool) -> str:
     stage, _, month = name.rpartition("/")
     if stage in markers.MONTH_STAGES:
         return str(markers.marker(settings, stage, month))
-    cov = coverage.Coverage(settings)
-    built = cov.stages(month) or list(markers.MONTH_STAGES[:1])
+    built = coverage.Coverage(settings).stages(month)
     return str(markers.marker(settings, built[0] if first else built[-1], month))
 
 
@@ -149,7 +151,8 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
     failures = failed_since(settings, began)
     seconds = time.time() - began
     if rc == 0:
-        _record_success(settings, began, seconds, jobs)
+        if not NOT_A_RUN.intersection(extra):
+            _record_success(settings, began, seconds, jobs)
         if not quiet:
             say(f"hzflow cron: {'nothing to do' if 'Nothing to be done' in text else 'done'} "
                 f"in {seconds:.1f} s (log: {run_log})")
@@ -175,7 +178,7 @@ def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
                    "seconds": round(seconds, 1), "jobs": jobs})
 
 
-RULE_OF_STAGE = {"imported": "resolve_month", "dns-resolved": "resolve_month",
+RULE_OF_STAGE = {"imported": "resolve_month", "dns-resolved": "resolve_month", "tool-stats": "tool_stats",
                  "sessionized": "sessionize_month", "summarized": "summarize"}
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import version
 
-MONTH_STAGES = ("imported", "dns-resolved", "sessionized", "summarized")
+MONTH_STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
 TEMP_PREFIX = "."
 
 

@@ -2,7 +2,8 @@
 
     rule              command                  marker(s)                         steps
     import_days       import-days              imported/day/D.json, …/batch/K    every pending day, oldest first
-    resolve_month     resolve-month M          imported/M.json, dns-resolved/M   import check; enrichment; tool stats
+    tool_stats        tool-stats M             tool-stats/M.json                 tool sessions enriched; tool statistics
+    resolve_month     resolve-month M          imported/M.json, dns-resolved/M   import check; web and toolstart enriched
     sessionize_month  sessionize-month M       sessionized/M.json                sessions rebuilt and enriched
     summarize         summarize --month M      summarized/M.json                 summary cells, andmore-usage
     note_dns_retry    note-dns-retry M N       dns-resolved/M.retry-N.json       (a due retry of unanswered lookups)
@@ -10,11 +11,13 @@
 Each stage is a list of (label, step) run in order by `run`, which times
 them, writes the marker only after the last one returned, and otherwise
 records the failure (state/<site>/failed/<stage>/<unit>.json) for status
-and cron.  The order of the steps is the reference's month analysis:
-resolve_month is its `analyze` without sessions (what it does to the
-current month every day), sessionize_month the session part it does once
-a month is complete.  `analyze --month M` runs both, `summarize --month M`
-the last, as the reference's commands of those names.
+and cron.  The steps are the reference's month analysis, in its order: its
+tool-metrics part (tool_stats; it reads only the hub's tool sessions, so a
+month whose logs are missing still gets its tool statistics), its usage
+part without sessions (resolve_month; both run on the current month every
+day), and the session part it runs once a month is complete
+(sessionize_month).  `analyze --month M` runs all three, `summarize --month
+M` the last stage, as the reference's commands of those names.
 """
 
 from __future__ import annotations
@@ -35,20 +38,24 @@ DNS_ATTEMPTS = 5
 
 # ---------------------------------------------------------------- the runner
 def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = False,
-        extra: dict | None = None) -> dict:
-    """Run (label, step) pairs in order; the marker comes last, a failure is recorded instead."""
+        finish=None) -> dict:
+    """Run (label, step) pairs in order; the marker comes last, a failure is recorded instead.
+
+    finish(steps) adds what the marker should say about the steps as a whole.
+    """
     began, done, label = time.monotonic(), {}, None
     failure = markers.failure_record(settings, stage, unit)
     try:
         for label, step in steps:
             started = time.monotonic()
             done[label] = {**(step() or {}), "seconds": round(time.monotonic() - started, 2)}
+        extra = finish(done) if finish else {}
     except BaseException as exc:
         if marker and not dry_run:
             record_failure(failure, stage, unit, label, exc)
         raise
     record = {"stage": stage, "site": settings.site, "unit": unit, "steps": done,
-              "seconds": round(time.monotonic() - began, 2), **(extra or {})}
+              "seconds": round(time.monotonic() - began, 2), **extra}
     if marker and not dry_run:
         markers.write(marker, record)
         failure.unlink(missing_ok=True)
@@ -163,14 +170,19 @@ def check_imported(settings, month: str, *, dry_run: bool = False, say=print) ->
 
 
 # ---------------------------------------------------------------- month steps
-def resolve_steps(settings, month: str, dry_run: bool, say):
-    """The reference's month analysis without sessions, in its order."""
+def _dated(settings, month, dry_run, say):
     start, stop = months.bounds(month)
     met = settings.db.metrics_db
 
     def dated(step, table):
         return lambda: step(settings, met, table, start, stop, dry_run=dry_run, say=say)
 
+    return dated
+
+
+def tool_steps(settings, month: str, dry_run: bool, say):
+    """The reference's tool-metrics part of the month analysis, in its order."""
+    dated, met = _dated(settings, month, dry_run, say), settings.db.metrics_db
     return [
         ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
         ("resolve-dns sessionlog_metrics", dated(dns.resolve_dns, "sessionlog_metrics")),
@@ -181,6 +193,15 @@ def resolve_steps(settings, month: str, dry_run: bool, say):
         ("gen-tool-stats", lambda: tools.gen_tool_stats(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-tops", lambda: tools.gen_tool_tops(settings, month, dry_run=dry_run, say=say)),
         ("gen-tool-toplists", lambda: tools.gen_tool_toplists(settings, month, dry_run=dry_run, say=say)),
+    ]
+
+
+def resolve_steps(settings, month: str, dry_run: bool, say):
+    """The reference's usage part of the month analysis without sessions, in its order."""
+    start, stop = months.bounds(month)
+    dated, met = _dated(settings, month, dry_run, say), settings.db.metrics_db
+    return [
+        ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
         ("middleware-wall", lambda: hubdata.middleware(settings, "walltime", dry_run=dry_run, say=say)),
         ("middleware-cpu", lambda: hubdata.middleware(settings, "cputime", dry_run=dry_run, say=say)),
         ("resolve-dns web", dated(dns.resolve_dns, "web")),
@@ -205,10 +226,10 @@ def _rebuild_webhits(settings, month, dry_run, say):
 def session_steps(settings, month: str, dry_run: bool, say):
     """The reference's session part of the month analysis, as a rebuild of the month."""
     start, stop = months.bounds(month)
-    met = settings.db.metrics_db
+    sessions_dated = _dated(settings, month, dry_run, say)
 
     def dated(step):
-        return lambda: step(settings, met, "websessions", start, stop, dry_run=dry_run, say=say)
+        return sessions_dated(step, "websessions")
 
     return [
         ("logfix-session", lambda: sessions.logfix_session(settings, month, rebuild=True, dry_run=dry_run,
@@ -237,26 +258,31 @@ def resolve_month(settings, month: str, *, imported_marker=None, marker=None, dr
     run(settings, "imported", month, [("check", lambda: check_imported(settings, month, dry_run=dry_run,
                                                                        say=say))],
         marker=imported_marker, dry_run=dry_run)
-    record = run(settings, "dns-resolved", month, resolve_steps(settings, month, dry_run, say),
-                 dry_run=dry_run)
-    record.update(dns_retry(settings, month, record["steps"]))
-    if marker and not dry_run:
-        markers.write(marker, record)
-    return record
+    previous = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
+    return run(settings, "dns-resolved", month, resolve_steps(settings, month, dry_run, say),
+               marker=marker, dry_run=dry_run, finish=lambda steps: dns_retry(settings, previous, steps))
 
 
-def dns_retry(settings, month: str, steps: dict) -> dict:
-    """How many addresses went unanswered, and when the month asks them again."""
+def dns_retry(settings, previous: dict, steps: dict) -> dict:
+    """How many addresses went unanswered, and when the month asks them again.
+
+    `previous` is the month's last dns-resolved marker (read before Snakemake
+    removed it for this run): the attempts count on from there.
+    """
     unanswered = sum(s.get("failed", 0) for label, s in steps.items() if label.startswith("resolve-dns"))
     if not unanswered:
         return {"dns_unanswered": 0}
-    previous = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
     attempt = previous.get("dns_attempt", -1) + 1 if previous.get("dns_unanswered") else 0
     wait = timedelta(minutes=int(settings.get("dns", "retry_minutes")) * 2 ** attempt)
     out = {"dns_unanswered": unanswered, "dns_attempt": attempt}
     if attempt < DNS_ATTEMPTS:
         out["dns_retry_after"] = (datetime.now() + wait).strftime("%Y-%m-%dT%H:%M:%S")  # as months.now_iso
     return out
+
+
+def tool_stats(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
+    return run(settings, "tool-stats", month, tool_steps(settings, month, dry_run, say),
+               marker=marker, dry_run=dry_run)
 
 
 def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
@@ -270,9 +296,10 @@ def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=p
 
 
 def analyze(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
-    """The reference's `analyze --month M` by hand: enrichment, tool statistics, then sessions."""
-    return run(settings, "analyze", month, resolve_steps(settings, month, dry_run, say)
-               + session_steps(settings, month, dry_run, say), dry_run=dry_run)
+    """The reference's `analyze --month M` by hand: tool statistics, enrichment, then sessions."""
+    return run(settings, "analyze", month, tool_steps(settings, month, dry_run, say)
+               + resolve_steps(settings, month, dry_run, say) + session_steps(settings, month, dry_run, say),
+               dry_run=dry_run)
 
 
 def note_dns_retry(settings, month: str, attempt: int, note) -> None:

@@ -6,7 +6,8 @@ a month's end, logins, tool sessions, logs rotated a few minutes after midnight 
 the first minutes of the next day) is processed
 
   (a) by the stage commands in date order: import-apache and import-auth for each day, oldest
-      first, then `analyze --month M` and `summarize --month M` for each month;
+      first, then `analyze --month M` and `summarize --month M` for each month, and for the
+      current month what the reference's daily tick does (here: its tool statistics);
   (b) by one `hzflow cron` over the same logs, laid out as logrotate leaves them;
   (c) by `hzflow cron` killed (kill -9 of its process group) at ten random moments, rerun each
       time, then once to the end;
@@ -124,6 +125,7 @@ def by_stage_commands(hub) -> None:
     for month in months.between(months.of(FIRST_DAY), months.preceding(months.of(TODAY))):
         command("analyze", "--month", month)
         command("summarize", "--month", month)
+    command("tool-stats", months.of(TODAY))             # the current month has no log of its own yet
 
 
 def cron_killed(hub, kills: int, seed: int, longest: float = 6.0) -> list[float]:

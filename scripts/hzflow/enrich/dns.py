@@ -74,6 +74,13 @@ class Resolver:
             return await asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
         return self.loop.run_until_complete(run())
 
+    def alive(self) -> bool:
+        """Whether the resolver answers at all (any reply, a name or NXDOMAIN, to a loopback PTR).
+
+        Tells a resolver that is down from addresses whose own servers do not answer.
+        """
+        return any(status != "error" for _, status, _ in self.resolve(["127.0.0.1", "192.0.2.1"]))
+
     def close(self) -> None:
         try:
             self.resolver.cancel()
@@ -191,7 +198,8 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
             left = (to_ask - stats["asked"]) / rate if rate else 0.0
             say(f"  asked {stats['asked']}/{to_ask} ({rate:.0f}/s, about {left:.0f} s left, "
                 f"{stats['failed']} unanswered)")
-            if stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask):
+            if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
+                    and not resolver.alive()):
                 servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
                 raise ResolverUnavailable(
                     f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "

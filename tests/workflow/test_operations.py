@@ -1,0 +1,235 @@
+"""What an operator does besides the plain cron line: options, rebuilds, failures, the current month."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from hzflow import cron, markers, months
+from hzflow_dev import synth
+from hzflow_dev.ptrserver import PtrServer
+
+from conftest import months_back
+from logtree import marker_times, write_day
+
+pytestmark = pytest.mark.workflow
+
+
+def closed(tree, today):
+    return months.between(months.of(min(tree.days)), months.preceding(months.of(today)))
+
+
+def changed(before, after):
+    return {k for k in after if before.get(k) != after[k]}
+
+
+# ------------------------------------------------------------ options reach snakemake
+@pytest.mark.parametrize("spelling", ["marker", "month", "stage/month"])
+def test_forcerun_of_one_month_reruns_it_and_what_depends_on_it(tree, today, spelling):
+    tree.hzflow("cron")
+    first = closed(tree, today)[0]
+    target = {"marker": str(markers.marker(tree.settings, "sessionized", first)), "month": first,
+              "stage/month": f"sessionized/{first}"}[spelling]
+    before = marker_times(tree)
+    option = "-R" if spelling != "month" else "--forcerun"
+    tree.hzflow("cron", option, target)
+    expected_stage = "sessionized" if spelling != "month" else "imported"
+    assert f"{expected_stage}/{first}.json" in changed(before, marker_times(tree))
+    assert {f"summarized/{m}.json" for m in closed(tree, today)} <= changed(before, marker_times(tree))
+    assert not any(k.startswith("imported/day/") for k in changed(before, marker_times(tree)))
+
+
+def test_f_forces_just_the_target_and_until_stops_early(tree, today):
+    first = closed(tree, today)[0]
+    tree.hzflow("cron", "--until", f"dns-resolved/{first}")
+    built = marker_times(tree)
+    assert f"dns-resolved/{first}.json" in built and not any(k.startswith("sessionized/") for k in built)
+    tree.hzflow("cron", "--cores", "2")
+    before = marker_times(tree)
+    tree.hzflow("cron", "-f", f"summarized/{first}")
+    assert changed(before, marker_times(tree)) == {f"summarized/{first}.json"}
+
+
+def test_dry_run_report_and_config_after_the_command(tree, tmp_path):
+    r = tree.hzflow("cron", "-n", "--cores", "1")
+    assert r.returncode == 0 and not (tree.work / "state").exists()
+    assert "import_days" in tree.hzflow("plan", "--cores", "1").stdout
+    tree.hzflow("cron")
+    report = tmp_path / "report.html"
+    tree.hzflow("cron", "--report", report)
+    assert report.stat().st_size > 1000 and "resolve_month" in report.read_text(errors="replace")
+    moved = tree.root / "elsewhere.yaml"
+    tree.config_path.rename(moved)
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "hzflow.cli", "status", "--config", str(moved)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "yes" in r.stdout
+
+
+def test_rebuild_forces_one_stage_of_the_months_asked_for(tree, today):
+    tree.hzflow("cron")
+    months_closed = closed(tree, today)
+    before = marker_times(tree)
+    plan = tree.hzflow("rebuild", months_closed[0], "--stage", "sessionized", "--dry-run").stdout
+    assert "sessionize_month" in plan and marker_times(tree) == before
+    tree.hzflow("rebuild", months_closed[0], "--stage", "sessionized", "--through", months_closed[0])
+    assert changed(before, marker_times(tree)) == {f"sessionized/{months_closed[0]}.json",
+                                                   f"summarized/{months_closed[0]}.json"}
+    before = marker_times(tree)
+    tree.hzflow("rebuild", months_closed[0], "--stage", "summarized")
+    assert changed(before, marker_times(tree)) == {f"summarized/{m}.json" for m in months_closed}
+    r = tree.hzflow("rebuild", months.of(today), "--stage", "summarized", check=False)
+    assert r.returncode == 2 and "current month" in r.stdout
+
+
+# ------------------------------------------------------------ doctor, order, quiet failures
+def test_doctor_is_clean_after_init_and_cron(tree):
+    tree.hzflow("cron")
+    tree.hzflow("cron")
+    r = tree.hzflow("doctor", check=False)
+    assert r.returncode == 0, r.stdout
+
+
+def test_a_crawler_first_recorded_on_a_later_day_does_not_filter_an_earlier_day(ready_hub, today):
+    first = months_back(today, 1)
+    early, late = first + timedelta(days=2), first + timedelta(days=9)
+    agent = "Mozilla/5.0 (compatible; NewBot/1.0; +https://newbot.example.org/)"
+    for day in (late, early):                # written late day first: file order is not import order
+        path = ready_hub.apache / f"{ready_hub.site}-access.log-{day:%Y%m%d}"
+        ready_hub.apache.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(synth.access_line(synth.datetime(day.year, day.month, day.day, h), "192.0.2.9",
+                                                  f"GET /resources/{h} HTTP/1.1", 200, 900, "-", agent, 7) + "\n"
+                                for h in range(9, 12)))
+    ready_hub.write_config(start_month=months.of(first), months={"no_data": [months.of(first)]})
+    ready_hub.hzflow("cron", "--until", f"imported/{months.of(first)}")
+    days = ready_hub.query("SELECT DATE(datetime), COUNT(*) FROM web WHERE useragent = %s GROUP BY 1", (agent,))
+    assert [(str(d), n) for d, n in days] == [(str(early), 3)]       # its first day kept, the later filtered
+
+
+def test_an_unreadable_day_fails_its_month_only_and_cron_says_so(tree, today):
+    bad_day = tree.days[0]
+    bad = next(tree.apache.glob(f"*{bad_day:%Y%m%d}*"))
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage-that-is-no-gzip")
+    r = tree.hzflow("cron", "-q", check=False)
+    assert r.returncode == 4
+    assert "resolve_month" in r.stdout or "imported" in r.stdout
+    assert "log:" in r.stdout and "cannot read" in r.stdout
+    built = marker_times(tree)
+    bad_month = months.of(bad_day)
+    assert f"imported/{bad_month}.json" not in built and f"imported/day/{bad_day}.json" not in built
+    others = [m for m in closed(tree, today) if m != bad_month]
+    assert all(f"sessionized/{m}.json" in built for m in others)
+    status = json.loads(tree.hzflow("status", "--json", check=False).stdout)
+    assert not status["ok"] and any(f["unit"] == str(bad_day) for f in status["failures"])
+    write_day(tree, bad_day, seed=5, gz=False)                    # the operator restores the log
+    bad.unlink()
+    r = tree.hzflow("cron", "-q")
+    assert r.stdout == "" and f"summarized/{bad_month}.json" in marker_times(tree)
+    assert json.loads(tree.hzflow("status", "--json").stdout)["ok"]
+
+
+# ------------------------------------------------------------ missing input
+def test_a_missing_log_directory_is_an_error_not_a_success(ready_hub, today):
+    ready_hub.write_config(start_month=months.of(months_back(today, 2)))
+    r = ready_hub.hzflow("cron", "-q", check=False)
+    assert r.returncode == 4 and "no logs" in r.stdout
+    assert not list((ready_hub.work / "state").rglob("dns-resolved/*.json"))
+    doctor = ready_hub.hzflow("doctor", check=False)
+    assert doctor.returncode == 1 and "does not exist" in doctor.stdout and "without a single log" in doctor.stdout
+    assert ready_hub.hzflow("status", check=False).returncode == 1
+
+
+def test_a_month_declared_without_data_is_built_with_zeros(tree, today):
+    gap = months.of(months_back(today, 1))
+    for log in list(tree.apache.glob(f"*{gap.replace('-', '')}*")) + list(tree.hub_logs.glob(f"*{gap.replace('-', '')}*")):
+        log.unlink()
+    r = tree.hzflow("cron", check=False)
+    assert r.returncode == 4 and gap in r.stdout
+    assert f"summarized/{gap}.json" not in marker_times(tree)
+    tree.write_config(start_month=months.of(min(tree.days)), months={"no_data": [gap]})
+    tree.hzflow("cron")
+    assert f"summarized/{gap}.json" in marker_times(tree)
+    assert tree.query("SELECT value FROM summary_misc_vals WHERE rowid = 4 AND period = 1 AND datetime = %s",
+                      (f"{gap}-00",)) == [("0",)]
+
+
+# ------------------------------------------------------------ the current month
+def test_the_current_month_waits_for_its_close_unless_live_numbers_are_asked_for(tree, today):
+    current = months.of(today)
+    if not any(months.of(d) == current for d in tree.days):
+        write_day(tree, today - timedelta(days=1) if today.day > 1 else today, seed=3)
+    tree.hzflow("cron")
+    built = marker_times(tree)
+    assert f"dns-resolved/{current}.json" in built and f"summarized/{current}.json" not in built
+    status = tree.hzflow("status").stdout
+    assert "wait for its close" in status
+    assert tree.query("SELECT COUNT(*) FROM summary_user_vals WHERE datetime = %s", (f"{current}-00",)) == [(0,)]
+    tree.write_config(start_month=months.of(min(tree.days)), months={"publish_partial": True})
+    tree.hzflow("cron")
+    assert f"summarized/{current}.json" in marker_times(tree)
+    assert tree.query("SELECT COUNT(*) FROM summary_user_vals WHERE datetime = %s", (f"{current}-00",))[0][0] > 0
+
+
+def test_a_finished_month_closes_when_its_last_day_or_a_later_day_arrives(ready_hub, today):
+    last_month = months.preceding(months.of(today))
+    ready_hub.write_config(start_month=last_month, months={"grace_days": 31})
+    write_day(ready_hub, months.first_day(last_month), seed=1)
+    ready_hub.hzflow("cron")
+    assert f"summarized/{last_month}.json" not in marker_times(ready_hub)
+    write_day(ready_hub, months.last_day(last_month), seed=2)
+    ready_hub.hzflow("cron")
+    assert f"summarized/{last_month}.json" in marker_times(ready_hub)
+
+
+# ------------------------------------------------------------ DNS
+def test_a_partly_failing_resolver_never_blocks_the_month(tree, today):
+    silent = {f"{net}{i}" for net in synth.DOC_NETS for i in range(1, 255, 3)}
+    with PtrServer(synthetic="hosts.example.net", unanswered=silent) as dns:
+        tree.write_config(start_month=months.of(min(tree.days)),
+                          dns={"nameservers": [dns.nameserver], "timeout": 0.3, "tries": 1, "retry_minutes": 1})
+        r = tree.hzflow("cron", "-q")
+    assert r.stdout == ""
+    built = marker_times(tree)
+    assert all(f"summarized/{m}.json" in built for m in closed(tree, today))
+    status = json.loads(tree.hzflow("status", "--json").stdout)
+    waiting = {row["month"]: row["dns_unanswered"] for row in status["months"] if row["dns_unanswered"]}
+    assert waiting and "without a DNS answer yet" in tree.hzflow("status").stdout
+    unresolved = tree.query("SELECT COUNT(*) FROM web WHERE host IS NULL OR host = ''")[0][0]
+    assert unresolved > 0
+    month = min(waiting)
+    path = markers.marker(tree.settings, "dns-resolved", month)
+    record = markers.read(path)
+    assert record["dns_attempt"] == 0 and record["dns_retry_after"] > months.now_iso()
+    assert "note_dns_retry" not in tree.hzflow("plan").stdout          # not due yet
+    record["dns_retry_after"] = "2000-01-01T00:00:00"                  # the wait is over
+    markers.write(path, record)
+    tree.write_config(start_month=months.of(min(tree.days)))           # and the resolver answers again
+    assert "note_dns_retry" in tree.hzflow("plan").stdout
+    tree.hzflow("cron", "-q")
+    assert markers.read(path)["dns_unanswered"] == 0
+    assert tree.query("SELECT COUNT(*) FROM web WHERE (host IS NULL OR host = '') AND datetime >= %s "
+                      "AND datetime < %s", months.bounds(month))[0][0] == 0
+
+
+# ------------------------------------------------------------ the dry-run parser, on real output
+def test_the_plan_parser_reads_real_snakemake_output(tree, today):
+    import subprocess
+    out = subprocess.run(cron.snakemake_argv(tree.settings, ["--dry-run"]), capture_output=True, text=True)
+    jobs = cron.parse_dry_run(out.stdout + out.stderr)
+    rules = {j["rule"] for j in jobs}
+    assert {"import_days", "resolve_month", "sessionize_month", "summarize", "all"} <= rules
+    resolve = [j for j in jobs if j["rule"] == "resolve_month"]
+    assert {j["wildcards"] for j in resolve} == {f"month={m}" for m in months.between(months.of(min(tree.days)),
+                                                                                       months.of(today))
+                                                 if any(months.of(d) == m for d in tree.days)}
+    assert all("reason" in j for j in jobs if j["rule"] != "all")
+    lines = cron.plan_lines([j for j in jobs if j["rule"] != "all"])
+    assert any(line.startswith("import_days") and "pending days" in line for line in lines)
+    tree.hzflow("cron")
+    write_day(tree, max(tree.days) + timedelta(days=1), seed=42)
+    out = subprocess.run(cron.snakemake_argv(tree.settings, ["--dry-run"]), capture_output=True, text=True)
+    reasons = {j["rule"]: cron.short_reason(j["reason"]) for j in cron.parse_dry_run(out.stdout) if "reason" in j}
+    assert reasons["import_days"] == "not built yet" and reasons["resolve_month"].startswith("after")
