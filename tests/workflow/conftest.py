@@ -36,9 +36,13 @@ def months_back(today: date, n: int) -> date:
 
 @pytest.fixture
 def tree(ready_hub, today):
-    """Logs of a few days in each of the last three months (the current one included when it has any)."""
+    """Logs of a few days in each of the last three months (the current one included when it has any).
+
+    The last day of the previous month has a log, so every finished month is complete whatever
+    day of the month today is.
+    """
     first = months_back(today, 2)
-    days = [first + timedelta(days=k) for k in (0, 3, 33, 40)]
+    days = [first + timedelta(days=k) for k in (0, 3, 33, 40)] + [today.replace(day=1) - timedelta(days=1)]
     days += [today.replace(day=1) + timedelta(days=k) for k in (0, 1)]
     days = sorted({d for d in days if d < today})
     for i, d in enumerate(days):
