@@ -35,4 +35,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q -e '.[test]'
     touch "$stamp"
 fi
+# Byte-compile the package once (an environment with PYTHONDONTWRITEBYTECODE
+# would otherwise recompile it in every workflow job).
+.venv/bin/python -m compileall -q scripts dev >/dev/null
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -1,6 +1,9 @@
 """Benchmarks that print figures (never a pass/fail on time).
 
-    ./dev/bench.sh [import] [dns] [sessions] [--lines N]
+    ./dev/bench.sh [workflow] [import] [dns] [sessions] [summaries] [plan] [--lines N] [--days N]
+
+workflow: bench_workflow.py (hzflow cron next to the stage commands, idle
+runs, empty months, the fixed cost of a day).
 
 import: a deterministic one-day access log (default 1,000,000 lines, about
 20k distinct addresses, a realistic mix of pages, assets, downloads, bots
@@ -42,7 +45,8 @@ import yaml
 from hzflow import config as cfgmod
 from hzflow import db as dbmod
 from hzflow import schema
-from hzflow.imports import apache
+from hzflow.imports import access, apache
+from hzflow.imports.logparse import LineDates
 from hzflow.months import between as months_between
 
 from . import sandbox, synth
@@ -83,12 +87,10 @@ def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
 
     t = time.perf_counter()
     with tempfile.NamedTemporaryFile(suffix=".tsv") as tsv:
-        conn = dbmod.metrics(settings)
-        with conn.cursor() as cur:
-            filters = apache.Filters.load(cur)
-        conn.close()
+        with dbmod.cursor(settings) as cur:
+            filters = access.Filters.load(cur)
         with open(tsv.name, "w") as rows:
-            scanned = apache.scan_file(log, filters, 5, rows.write)
+            scanned = access.scan_file(log, filters, LineDates(None, 0, date(2030, 1, 1)), 5, rows.write)
         parse_s = time.perf_counter() - t
 
         conn = dbmod.metrics(settings)
@@ -96,7 +98,7 @@ def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
             cur.execute("CREATE TABLE web_raw LIKE web")
         t = time.perf_counter()
         with dbmod.transaction(conn) as cur:
-            raw_rows, _ = dbmod.load_file(cur, "web_raw", apache.WEB_COLUMNS, tsv.name)
+            raw_rows, _ = dbmod.load_file(cur, "web_raw", access.WEB_COLUMNS, tsv.name)
         raw_s = time.perf_counter() - t
         with conn.cursor() as cur:
             cur.execute("DROP TABLE web_raw")
@@ -308,7 +310,7 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     """`hzflow plan` (snakemake -n) on an up-to-date tree of `years` years, one log day per month."""
     import os
 
-    from . import layout, markers, workflow
+    from hzflow import coverage, cron, markers, months
 
     root = out / "plan-tree"
     data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
@@ -318,11 +320,11 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     config.write_text(yaml.safe_dump(data))
     config.chmod(0o600)
     settings = cfgmod.load(config)
-    last = layout.current_month()
-    months = months_between(f"{int(last[:4]) - years:04d}{last[4:]}", last)
-    clock = time.time() - 10 * len(months) - 100
-    for month in months:
-        day = f"{month}-01"
+    last = months.current()
+    span = months_between(f"{int(last[:4]) - years:04d}{last[4:]}", last)
+    clock = time.time() - 10 * len(span) - 100
+    for month in span:
+        day = f"{month}-{'01' if month == last else str(months.last_day(month).day)}"
         files = {}
         for kind, folder, name in (("apache", root / "apache", f"bench-access.log-{day.replace('-', '')}"),
                                    ("auth", root / "hub", f"cmsauth.log-{day.replace('-', '')}")):
@@ -330,24 +332,29 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
             (folder / name).write_text("")
             os.utime(folder / name, (clock, clock))
             files[kind] = {"file": str(folder / name)}
-        for path, record in [(layout.day_marker(settings, day), {"day": day, "files": files})] + [
-                (layout.marker(settings, stage, month), {"stage": stage, "month": month})
-                for stage in layout.month_stages(settings)]:
+        markers.write(markers.day_marker(settings, day), {"day": day, "files": files})
+        os.utime(markers.day_marker(settings, day), (clock, clock))
+    cov = coverage.Coverage(settings)
+    for month in span:
+        for stage in cov.stages(month):
             clock += 1
-            markers.write(path, record)
+            path = markers.marker(settings, stage, month)
+            markers.write(path, {"stage": stage, "month": month})
             os.utime(path, (clock, clock))
     t = time.perf_counter()
     lines = []
-    workflow.plan(settings, [], say=lines.append)
+    cron.plan(settings, [], say=lines.append)
     took = time.perf_counter() - t
-    print(f"plan benchmark: {len(months)} months ({years} years) up to date, one log day each")
+    print(f"plan benchmark: {len(span)} months ({years} years) up to date, one log day each")
     print(f"  hzflow plan (snakemake -n): {took:6.2f} s: {lines[0] if lines else ''}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", nargs="*", default=["import", "dns", "sessions", "summaries", "plan"],
-                    help="benchmarks to run: import, dns, sessions, summaries, plan")
+    ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan"],
+                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan")
+    ap.add_argument("--days", type=int, default=92, help="days of logs of the workflow benchmark")
+    ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--web-rows", type=int, default=10_000_000)
     ap.add_argument("--buffer-pool", default="4G", help="InnoDB buffer pool of the private server")
@@ -356,6 +363,9 @@ def main(argv=None) -> int:
     out = a.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     with sandbox.private_server(out, buffer_pool=a.buffer_pool) as server:
+        if "workflow" in a.which:
+            from .bench_workflow import bench_workflow
+            bench_workflow(server, out, a.days, a.visits)
         if "import" in a.which:
             bench_import(server, out, a.lines)
         if "dns" in a.which:

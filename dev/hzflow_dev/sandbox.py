@@ -61,7 +61,7 @@ class Server:
         args = dict(user=self.user, password=self.password, database=database,
                     charset="utf8mb4", local_infile=True, autocommit=True)
         if self.socket:
-            args["unix_socket"] = self.socket
+            args.update(unix_socket=self.socket, ssl_disabled=True)
         else:
             args.update(host=self.host, port=self.port)
         args.update(kw)

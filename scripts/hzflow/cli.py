@@ -229,9 +229,17 @@ def cmd_note_dns_retry(settings, a):
 
 
 # ------------------------------------------------------------------ parser
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata is slow to load)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"hzflow {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hzflow", description=__doc__.split("\n")[0])
-    p.add_argument("--version", action="version", version=f"hzflow {version()}")
+    p.add_argument("--version", action=_Version, nargs=0, help="print hzflow's version and exit")
     p.add_argument("--config", metavar="FILE", help=f"hzflow config file (default: ${cfgmod.ENV_VAR})")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

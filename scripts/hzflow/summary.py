@@ -35,18 +35,30 @@ LEGACY_ORDER = (periods.ROLLING_12, periods.MONTH, periods.CALENDAR_YEAR, period
 
 
 class Writer:
-    """Replaces one summary cell at a time (delete + insert), as HUBzero's readers expect."""
+    """Replaces summary cells (each cell's old row goes, its new one comes), as HUBzero's readers expect.
+
+    Cells are collected and written per table in two statements at `flush`
+    (the month's summary runs in one transaction, so readers see no gap).
+    """
 
     def __init__(self, cur, met: str, stamp: str, period: int):
         self.cur, self.met, self.stamp, self.period = cur, met, stamp, period
+        self.pending: dict[str, dict[tuple[int, int], tuple]] = {}
 
     def cell(self, table: str, rowid: int, colid: int, value, valfmt: int) -> None:
-        t = f"{self.met}.{q(table)}"
-        self.cur.execute(f"DELETE FROM {t} WHERE rowid = %s AND colid = %s AND datetime = %s AND period = %s",
-                         (rowid, colid, self.stamp, self.period))
-        self.cur.execute(f"INSERT INTO {t} (rowid, colid, datetime, period, value, valfmt) "
-                         f"VALUES (%s, %s, %s, %s, %s, %s)",
-                         (rowid, colid, self.stamp, self.period, value, valfmt))
+        self.pending.setdefault(table, {})[(rowid, colid)] = (value, valfmt)
+
+    def flush(self) -> None:
+        for table, cells in self.pending.items():
+            t = f"{self.met}.{q(table)}"
+            keys = sorted(cells)
+            self.cur.execute(f"DELETE FROM {t} WHERE datetime = %s AND period = %s AND (rowid, colid) IN "
+                             f"({', '.join(['(%s, %s)'] * len(keys))})",
+                             (self.stamp, self.period, *[k for key in keys for k in key]))
+            self.cur.executemany(f"INSERT INTO {t} (rowid, colid, datetime, period, value, valfmt) "
+                                 f"VALUES (%s, %s, %s, %s, %s, %s)",
+                                 [(r, c, self.stamp, self.period, *cells[(r, c)]) for r, c in keys])
+        self.pending = {}
 
 
 def _text(cur, sql, params=()):
@@ -166,6 +178,7 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
         _visitors_by_rescan(cur, w, met, win, cont)
 
     # row 1: the sum of rows 6, 7 and 8, cell by cell
+    w.flush()
     for colid in range(1, 12):
         fmt = 1 if colid in (1, 2, 7) else 2
         total = _one(cur, f"SELECT SUM(value) FROM {met}.summary_user_vals WHERE valfmt = %s AND colid = %s "
@@ -180,6 +193,7 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
 
     _simulation_usage(cur, w, met, hub, win, tools)
     _misc_usage(cur, w, met, d.prefix, win, start, stop)
+    w.flush()
 
 
 def _user_cells(cur, w: Writer, rowid: int, filters, users_sql: str, params) -> None:

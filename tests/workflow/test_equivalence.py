@@ -26,12 +26,12 @@ import random
 import signal
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from hzflow import cli, months
-from hzflow_dev import hubsim
+from hzflow_dev import dumps, hubsim
 
 pytestmark = pytest.mark.workflow
 
@@ -39,61 +39,9 @@ FIRST_DAY = date(2025, 9, 24)
 TODAY = date(2025, 12, 8)
 KILLS = 10
 
-# Columns that record when something happened, not what: left out of the comparison.
-VOLATILE = {"imported_sources": {"imported_at"}, "hzflow_dns_cache": {"resolved_at"},
-            "hzflow_ipgeo_cache": {"lookup_datetime"}, "hzflow_rollup_months": {"refreshed_at"},
-            "hzflow_migrations": {"applied_at"}, "jos_resource_stats": {"processed_on", "id"},
-            "jos_resource_stats_tools": {"processed_on"}, "jos_stats_topvals": {"id"},
-            "jos_metrics_ipgeo_cache": {"lookup_datetime"}}
-HUB_TABLES = ("jos_resource_stats", "jos_resource_stats_tools", "jos_resource_stats_tools_topvals",
-              "jos_stats_topvals", "jos_metrics_ipgeo_cache", "jos_session_geo")
-SESSION = "(SELECT CONCAT_WS('|', s.datetime, s.ip, s.host) FROM websessions s WHERE s.id = t.sessionid)"
 
-
-def simulated() -> hubsim.Hub:
-    span = int(os.environ.get("HZFLOW_EQUIVALENCE_DAYS", "68"))
-    return hubsim.Hub("eqhub", FIRST_DAY, FIRST_DAY + timedelta(days=span - 1),
-                      visits_per_day=int(os.environ.get("HZFLOW_EQUIVALENCE_VISITS", "24")), seed=7)
-
-
-def columns(hub, database: str, table: str) -> list[str]:
-    rows = hub.query("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                     "AND table_name = %s ORDER BY ordinal_position", (database, table))
-    return [c for (c,) in rows if c not in VOLATILE.get(table, ())]
-
-
-def canonical(hub) -> dict[str, list[tuple]]:
-    """Every table hzflow writes, as sorted rows; session stamps as the session they point to."""
-    out = {}
-    tables = [t for (t,) in hub.query("SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = %s", (hub.metrics_db,))]
-    for table in sorted(tables):
-        cols = [f"`{c}`" if c != "sessionid" else f"{SESSION} AS sessionid"
-                for c in columns(hub, hub.metrics_db, table)]
-        rows = hub.query(f"SELECT {', '.join(cols)} FROM `{table}` t")
-        out[table] = sorted(rows, key=repr)
-    for table in HUB_TABLES:
-        cols = columns(hub, hub.hub_db, table)
-        if table == "jos_resource_stats_tools_topvals":     # its id is the stats row it belongs to
-            select = ("SELECT s.resid, s.datetime, s.period, t.top, t.rank, t.name, t.value FROM "
-                      "jos_resource_stats_tools_topvals t JOIN jos_resource_stats_tools s ON s.id = t.id")
-        else:
-            select = f"SELECT {', '.join(f'`{c}`' for c in cols if c != 'id' or table == 'jos_session_geo')} " \
-                     f"FROM `{table}`"
-        out[f"hub.{table}"] = sorted(hub.query(select, database=hub.hub_db), key=repr)
-    return out
-
-
-def differences(a: dict, b: dict) -> list[str]:
-    out = []
-    for table in sorted(set(a) | set(b)):
-        left, right = a.get(table, []), b.get(table, [])
-        if left != right:
-            only_a = [r for r in left if r not in right][:3]
-            only_b = [r for r in right if r not in left][:3]
-            out.append(f"{table}: {len(left)} vs {len(right)} rows; only in first {only_a}; "
-                       f"only in second {only_b}")
-    return out
+def canonical(hub):
+    return dumps.canonical(hub.server, hub.metrics_db, hub.hub_db)
 
 
 @pytest.fixture
@@ -161,22 +109,22 @@ def test_one_cron_equals_the_stage_commands_in_date_order_whatever_happens(fresh
 
     whole = fresh("cron")
     whole.hzflow("cron", "-q")
-    assert differences(expected, canonical(whole)) == []
+    assert dumps.differences(expected, canonical(whole)) == []
 
     killed = fresh("killed")
     seed = int(os.environ.get("HZFLOW_KILL_SEED", "20251208"))
     moments = cron_killed(killed, KILLS, seed)
     killed.hzflow("cron", "-q")
-    assert differences(expected, canonical(killed)) == [], f"kills at {moments} s (seed {seed})"
+    assert dumps.differences(expected, canonical(killed)) == [], f"kills at {moments} s (seed {seed})"
     assert len(moments) >= KILLS - 2, f"the kills should land inside runs: {moments}"
 
     again = fresh("again")
     again.hzflow("cron", "-q")
-    assert differences(canonical(whole), canonical(again)) == []
+    assert dumps.differences(canonical(whole), canonical(again)) == []
 
     staged = fresh("staged")
     last = months.preceding(months.of(TODAY))
     staged.hzflow("cron", "-q", "--until", f"dns-resolved/{last}")
     assert not (staged.work / "state" / staged.site / "sessionized").exists()
     staged.hzflow("cron", "-q")
-    assert differences(expected, canonical(staged)) == []
+    assert dumps.differences(expected, canonical(staged)) == []

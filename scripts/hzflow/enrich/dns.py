@@ -14,20 +14,15 @@ many distinct addresses a month holds.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from datetime import datetime, timedelta
-
-import aiodns
-import pycares
 
 from .. import db as dbmod
 from ..db import quote_ident as q
 from . import tables
 from .window import days
 
-NO_NAME_ERRORS = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
 BATCH = 5000
 # A resolver that has not answered one of this many queries is not there.
 PROBE = 20
@@ -38,9 +33,16 @@ class ResolverUnavailable(Exception):
 
 
 class Resolver:
-    """One event loop and one aiodns channel for a whole run."""
+    """One event loop and one aiodns channel for a whole run (asyncio and c-ares load only here)."""
 
     def __init__(self, nameservers, concurrency: int = 20, timeout: float = 3.0, tries: int = 2):
+        import asyncio
+
+        import aiodns
+        import pycares
+
+        self.asyncio, self.aiodns = asyncio, aiodns
+        self.no_name = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
         self.loop = asyncio.new_event_loop()
         self.timeout, self.concurrency, self.tries = timeout, concurrency, tries
         kwargs = {"timeout": timeout, "tries": tries, "loop": self.loop}
@@ -49,7 +51,7 @@ class Resolver:
         self.resolver = aiodns.DNSResolver(**kwargs)
         self.queries = 0
 
-    async def _ptr(self, ip: str, gate: asyncio.Semaphore):
+    async def _ptr(self, ip: str, gate):
         async with gate:
             self.queries += 1
             try:
@@ -57,12 +59,12 @@ class Resolver:
             except ValueError:
                 return ip, "none", ""
             try:
-                result = await asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
+                result = await self.asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
                                                 self.timeout * self.tries * 1.5 + 1)
-            except aiodns.error.DNSError as e:
+            except self.aiodns.error.DNSError as e:
                 code = e.args[0] if e.args else None
-                return ip, ("none" if code in NO_NAME_ERRORS else "error"), ""
-            except asyncio.TimeoutError:
+                return ip, ("none" if code in self.no_name else "error"), ""
+            except self.asyncio.TimeoutError:
                 return ip, "error", ""
             names = [r.data.dname for r in result.answer if getattr(r.data, "dname", None)]
             return (ip, "name", names[0].rstrip(".")) if names else (ip, "none", "")
@@ -70,8 +72,8 @@ class Resolver:
     def resolve(self, ips: list[str]) -> list[tuple[str, str, str]]:
         """[(ip, 'name'|'none'|'error', host)] for a batch of addresses."""
         async def run():
-            gate = asyncio.Semaphore(self.concurrency)
-            return await asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
+            gate = self.asyncio.Semaphore(self.concurrency)
+            return await self.asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
         return self.loop.run_until_complete(run())
 
     def alive(self) -> bool:
@@ -84,7 +86,7 @@ class Resolver:
     def close(self) -> None:
         try:
             self.resolver.cancel()
-            self.loop.run_until_complete(asyncio.sleep(0))
+            self.loop.run_until_complete(self.asyncio.sleep(0))
         finally:
             self.loop.close()
 

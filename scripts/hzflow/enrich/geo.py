@@ -17,11 +17,6 @@ IPv4 (IPv6 clients) get '-', as in the reference, which cannot key them.
 from __future__ import annotations
 
 import ipaddress
-import urllib.error
-import urllib.parse
-import urllib.request
-import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
 
 from .. import db as dbmod
 from ..config import ConfigError
@@ -101,6 +96,11 @@ class ServiceProvider:
         self.unasked: set[int] = set()
 
     def _batch(self, numbers: list[int]) -> dict[int, tuple]:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+        import xml.etree.ElementTree as ET
+
         query = urllib.parse.urlencode({"hub_key": self.hub_key, "n_ips": ",".join(map(str, numbers))})
         try:
             with urllib.request.urlopen(f"{self.url}/?&{query}", timeout=self.timeout) as resp:
@@ -128,6 +128,8 @@ class ServiceProvider:
         return out
 
     def lookup(self, numbers: list[int]) -> dict[int, tuple]:
+        from concurrent.futures import ThreadPoolExecutor
+
         batches = [numbers[i:i + BATCH] for i in range(0, len(numbers), BATCH)]
         out = {}
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(batches)))) as pool:
@@ -141,12 +143,18 @@ class OfflineProvider:
 
     caches_answers = False
 
-    def __init__(self):
-        from geoip2fast import GeoIP2Fast
+    def __init__(self, load: bool = True):
+        if load:
+            from geoip2fast import GeoIP2Fast
 
-        self.db = GeoIP2Fast(verbose=False)
+            self.db = GeoIP2Fast(verbose=False)
         self.failures: list[str] = []
         self.unasked: set[int] = set()
+
+    @classmethod
+    def idle(cls) -> "OfflineProvider":
+        """A provider for a step with no address to look up (loading the database takes a while)."""
+        return cls(load=False)
 
     def lookup(self, numbers: list[int]) -> dict[int, tuple]:
         out = {}
@@ -205,7 +213,7 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
             return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
         private = cur.execute(f"UPDATE {tbl} SET ipcountry = '-' WHERE {period} AND {unfilled} "
                               f"AND ip REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
-        provider = provider or provider_for(settings)
+        provider = provider or (provider_for(settings) if ips else OfflineProvider.idle())
         answers = geo_for(cur, Caches(settings, cur), provider, ips) if ips else {}
         country = {ip: (g[0] if g[0] and g[0] != "-" else "-") for ip, g in answers.items()}
         for ip in ips:

@@ -186,8 +186,10 @@ class LineDates:
             start = datetime.fromisoformat(day)
         except ValueError:
             return "impossible_date"
+        if start >= self.hi:
+            return "out_of_range"
         end = start + timedelta(days=1)
-        if start >= self.hi or end <= self.lo:
+        if end <= self.lo:
             return "out_of_range"
         return "inside" if self.lo <= start and end <= self.hi else "edge"
 

@@ -1,0 +1,428 @@
+"""hzflow's command line: argument parsing only, one subcommand per stage.
+
+Stage names and positional arguments are the reference pipeline's, so an
+operator's habits and the parity runner work unchanged.  Every command that
+writes has --dry-run.  Errors an operator can act on print one line and exit
+non-zero (hzflow.errors lists the codes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+
+from . import config as cfgmod
+from . import errors, months, version
+
+TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
+STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _month(text: str) -> str:
+    if not months.is_month(text):
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
+    return text
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, got {text!r}") from None
+
+
+def _print_report(report: dict) -> None:
+    print(json.dumps(report, indent=2, sort_keys=True, default=str), flush=True)
+
+
+def _this_month(a) -> str:
+    return getattr(a, "month", None) or getattr(a, "month_pos", None) or months.current()
+
+
+# ----------------------------------------------------------------- commands
+def cmd_init(settings, a):
+    from . import schema
+    statements = schema.init(settings, dry_run=a.dry_run, reference_data=a.reference_data, say=_say)
+    _say(f"metrics database {settings.db.metrics_db}: "
+         + ("already at head" if not statements else
+            f"{len(statements)} schema statement(s) {'to apply' if a.dry_run else 'applied'}"))
+
+
+def cmd_doctor(settings, a):
+    from .doctor import run
+    return run(settings, say=_say)
+
+
+def cmd_status(settings, a):
+    from .status import run
+    return run(settings, as_json=a.json, say=_say)
+
+
+def cmd_import_file(settings, a):
+    from .imports import apache, auth, bots
+    run = {"import-apache": apache.import_file, "import-auth": auth.import_file,
+           "identify-bots": bots.identify_file}[a.command]
+    _print_report(run(settings, a.file, dry_run=a.dry_run))
+
+
+def cmd_import_days(settings, a):
+    from . import stages
+    record = stages.import_days(settings, a.days or None, marker=a.marker, dry_run=a.dry_run, say=_say)
+    return errors.INPUT if record["failed"] and a.command == "import-day" else 0
+
+
+def cmd_import_month(settings, a):
+    from . import stages
+    stages.run(settings, "imported", a.month, [("check", lambda: stages.check_imported(
+        settings, a.month, dry_run=a.dry_run, say=_say))], marker=a.marker, dry_run=a.dry_run)
+
+
+def cmd_archive_logs(settings, a):
+    from . import db
+    from .coverage import Coverage
+    from .imports import archive
+    from .imports.days import IMPORTERS
+    from .imports.provenance import recorded
+    cov = Coverage(settings)
+    with db.cursor(settings) as cur:
+        done = [src for day in cov.days_of(a.month) for kind, src in cov.found.get(day, {}).items()
+                if recorded(cur, src.path, IMPORTERS[kind][1])]
+    for src in done:
+        dst = archive.archive(settings, src, dry_run=a.dry_run)
+        if dst:
+            _say(f"{'would archive' if a.dry_run else 'archived'} {src.path} -> {dst}")
+
+
+def cmd_forget_import(settings, a):
+    from . import db
+    from .imports import provenance
+    with db.connection(settings) as conn:
+        provenance.forget(conn, a.file, a.table, dry_run=a.dry_run, say=_say)
+
+
+def _database(settings, key: str) -> str:
+    return settings.db.metrics_db if key == "metrics" else settings.db.hub_db
+
+
+def _period(a, **default):
+    from .enrich.window import default_bounds
+    start, stop = default_bounds(a.date, **default)
+    if start is None or stop is None:
+        raise errors.UsageError(f"{a.command} needs a bounded period, not {a.date!r}")
+    return start, stop
+
+
+def cmd_import_hub_data(settings, a):
+    from .enrich import hubdata
+    hubdata.import_hub_data(settings, dry_run=a.dry_run, say=_say)
+
+
+def cmd_middleware(settings, a):
+    from .enrich import hubdata
+    hubdata.middleware(settings, a.metric, dry_run=a.dry_run, say=_say)
+
+
+def cmd_enrich(settings, a):
+    from .enrich import dns, domain, geo, hubdata
+    if a.command == "fill-user-info":
+        hubdata.fill_user_info(settings, _database(settings, a.db), a.table, dry_run=a.dry_run, say=_say)
+        return
+    step = {"resolve-dns": dns.resolve_dns, "fill-domain": domain.fill_domain,
+            "fill-ipcountry": geo.fill_ipcountry}[a.command]
+    start, stop = _period(a, **({"days_back": 7} if a.command == "resolve-dns" else {}))
+    step(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run, say=_say)
+
+
+def cmd_resolve_month(settings, a):
+    from . import stages
+    stages.resolve_month(settings, a.month, imported_marker=a.imported_marker, marker=a.marker,
+                         dry_run=a.dry_run, say=_say)
+
+
+def cmd_logfix_session(settings, a):
+    from .sessions import logfix_session
+    logfix_session(settings, _this_month(a), dry_run=a.dry_run, say=_say)
+
+
+def cmd_clean_bots(settings, a):
+    from .clean import clean_bots
+    start, stop = _period(a)
+    clean_bots(settings, a.table, start, stop, dry_run=a.dry_run, say=_say)
+
+
+def cmd_backfill_dnload(settings, a):
+    from .imports.repair import backfill_dnload
+    backfill_dnload(settings, a.start, dry_run=a.dry_run, say=_say)
+
+
+def cmd_rebuild_webhits(settings, a):
+    from .imports.repair import rebuild_webhits
+    rebuild_webhits(settings, _this_month(a), dry_run=a.dry_run, say=_say)
+
+
+def cmd_tool_stage(settings, a):
+    from . import tools
+    getattr(tools, a.stage)(settings, _this_month(a), dry_run=a.dry_run, say=_say)
+
+
+def cmd_tool_stats(settings, a):
+    from . import stages
+    stages.tool_stats(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+
+
+def cmd_sessionize_month(settings, a):
+    from . import stages
+    stages.sessionize_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
+
+
+def cmd_summarize_month(settings, a):
+    from .summary import summarize_month
+    summarize_month(settings, a.month, rollups=not a.rescan, dry_run=a.dry_run, say=_say)
+
+
+def cmd_analyze(settings, a):
+    from . import stages
+    stages.analyze(settings, _this_month(a), dry_run=a.dry_run, say=_say)
+
+
+def cmd_summarize(settings, a):
+    from . import stages
+    stages.summarize(settings, _this_month(a), marker=a.marker, dry_run=a.dry_run, say=_say)
+
+
+def cmd_whoisonline(settings, a):
+    from .whoisonline import run_locked
+    return run_locked(settings, dry_run=a.dry_run, say=_say if a.verbose else lambda _text: None)
+
+
+def cmd_cron(settings, a):
+    from .cron import cron
+    return cron(settings, a.snakemake_args, quiet=a.quiet, verbose=a.verbose, say=_say)
+
+
+def cmd_plan(settings, a):
+    from .cron import plan
+    return plan(settings, a.snakemake_args, say=_say)
+
+
+def cmd_rebuild(settings, a):
+    from .cron import rebuild
+    return rebuild(settings, a.month, a.stage, a.through, dry_run=a.dry_run, quiet=a.quiet, say=_say)
+
+
+def cmd_rebuild_summaries(settings, a):
+    from .cron import rebuild
+    return rebuild(settings, a.since, "summarized", a.through, dry_run=a.dry_run, say=_say)
+
+
+def cmd_note_dns_retry(settings, a):
+    from . import stages
+    stages.note_dns_retry(settings, a.month, a.attempt, a.marker)
+
+
+# ------------------------------------------------------------------ parser
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata is slow to load)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"hzflow {version()}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hzflow", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action=_Version, nargs=0, help="print hzflow's version and exit")
+    p.add_argument("--config", metavar="FILE", help=f"hzflow config file (default: ${cfgmod.ENV_VAR})")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help, dry_run=True, aliases=()):
+        sp = sub.add_parser(name, help=help, description=help, aliases=list(aliases))
+        sp.set_defaults(func=func)
+        sp.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        if dry_run:
+            sp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+        return sp
+
+    def month_arg(sp, what="default: this month"):
+        sp.add_argument("month", type=_month, nargs="?", help=what)
+
+    sp = add("init", cmd_init, "create the metrics database, or adopt an existing one in place")
+    sp.add_argument("--reference-data", type=Path, metavar="FILE.sql",
+                    help="load this SQL dump of reference tables instead of hzflow's defaults")
+    add("doctor", cmd_doctor, "check config, database, schema, directories, log sources, resolvers",
+        dry_run=False)
+    sp = add("status", cmd_status, "per month and stage: built, failed, waiting; the last run",
+             dry_run=False)
+    sp.add_argument("--json", action="store_true", help="the same, as JSON (for monitoring)")
+    for name, what in (("import-apache", "import an Apache access log into web and webhits"),
+                       ("import-auth", "import a CMS auth log into userlogin"),
+                       ("identify-bots", "add an access log's automated user agents to bot_useragents")):
+        sp = add(name, cmd_import_file, what)
+        sp.add_argument("file", type=Path, help="log file, plain or gzip")
+    sp = add("import-days", cmd_import_days, "import every pending day (or those named), oldest first")
+    sp.add_argument("days", type=_day, nargs="*", metavar="DAY")
+    sp.add_argument("--marker", type=Path, help="write this batch marker at the end")
+    sp = add("import-day", cmd_import_days, "import one day's logs and write its marker")
+    sp.add_argument("days", type=_day, nargs=1, metavar="DAY")
+    sp.add_argument("--marker", type=Path, help=argparse.SUPPRESS)
+    sp = add("import-month", cmd_import_month, "check that every log of a month is imported (importing "
+             "any the ledger lacks)")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
+    sp = add("archive-logs", cmd_archive_logs, "gzip a month's imported logs and move them to imported/")
+    sp.add_argument("month", type=_month)
+    sp = add("forget-import", cmd_forget_import, "remove exactly the rows one imported file brought")
+    sp.add_argument("file", help="the file (or its name) as it was imported")
+    sp.add_argument("table", nargs="?", default="all", choices=("web", "userlogin", "all"))
+    add("import-hub-data", cmd_import_hub_data, "copy tool sessions and confirmed user profiles from the hub")
+    for name, metric in (("middleware-wall", "walltime"), ("middleware-cpu", "cputime")):
+        sp = add(name, cmd_middleware, f"copy joblog {metric} into toolstart (rounded half up)")
+        sp.set_defaults(metric=metric)
+    for name, what in (("resolve-dns", "reverse-DNS the hosts of rows without one (default: last 7 days)"),
+                       ("fill-domain", "derive domain from host (default: this month)"),
+                       ("fill-ipcountry", "fill the country of each address (default: this month)"),
+                       ("fill-user-info", "fill citizenship, residence, org type from hub profiles")):
+        sp = add(name, cmd_enrich, what)
+        sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
+        sp.add_argument("table", choices=TABLES)
+        sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
+    sp = add("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
+             "(the workflow's resolve stage)", aliases=("enrich-month",))
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--imported-marker", type=Path, help="write the imported marker after the check")
+    sp.add_argument("--marker", type=Path, help="write the dns-resolved marker at the end")
+    sp = add("logfix-session", cmd_logfix_session, "coalesce a month's web rows into websessions")
+    month_arg(sp)
+    sp = add("clean-bots", cmd_clean_bots, "delete rows of excluded domains and hosts (exclude_list)")
+    sp.add_argument("table", choices=("web", "websessions"))
+    sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (default: this month)")
+    sp = add("backfill-dnload", cmd_backfill_dnload, "set web.dnload where it is missing")
+    sp.add_argument("--start", type=_month, help="first month (default: all)")
+    sp = add("rebuild-webhits", cmd_rebuild_webhits, "recount a month's webhits from its web rows")
+    month_arg(sp)
+    for name, stage, what in (
+            ("gen-tool-stats", "gen_tool_stats", "per-tool usage per period into jos_resource_stats_tools"),
+            ("gen-tool-tops", "gen_tool_tops", "each tool's users by country, domain and org type"),
+            ("gen-tool-toplists", "gen_tool_toplists", "tools ranked per measure into jos_stats_topvals"),
+            ("andmore-usage", "andmore_usage", "visitors of each other resource into jos_resource_stats")):
+        sp = add(name, cmd_tool_stage, what)
+        sp.set_defaults(stage=stage)
+        month_arg(sp)
+    sp = add("tool-stats", cmd_tool_stats, "a month's tool sessions enriched, then its tool statistics "
+             "(the workflow's tool-stats stage)")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
+    sp = add("sessionize-month", cmd_sessionize_month, "rebuild a month's sessions and enrich them "
+             "(the workflow's sessionize stage)")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--marker", type=Path)
+    sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--rescan", action="store_true",
+                    help="read the whole web/websessions history as the reference does, not the rollups")
+    for name, func, what in (("analyze", cmd_analyze, "a month's enrichment, tool statistics and sessions"),
+                             ("summarize", cmd_summarize, "a month's summaries: summary cells, andmore-usage "
+                              "(the workflow's summarize stage)")):
+        sp = add(name, func, what)
+        sp.add_argument("month_pos", type=_month, nargs="?", metavar="MONTH")
+        sp.add_argument("--month", type=_month, help="default: this month")
+        sp.add_argument("--force", action="store_true", help="accepted for the reference's habit; "
+                        "hzflow runs any month asked for")
+        if name == "summarize":
+            sp.add_argument("--marker", type=Path)
+    sp = add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
+    sp.add_argument("-v", "--verbose", action="store_true", help="say what was done (silent by default)")
+    sp = add("rebuild", cmd_rebuild, "force one stage of a month (or months through --through) and what "
+             "depends on it")
+    sp.add_argument("month", type=_month)
+    sp.add_argument("--stage", choices=STAGES, default="imported",
+                    help="the stage to redo (default: imported, i.e. the whole month)")
+    sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="also every month up to this one")
+    sp.add_argument("-q", "--quiet", action="store_true")
+    sp = add("rebuild-summaries", cmd_rebuild_summaries,
+             "redo the summarized stage of months since M (and every later month unless --through)")
+    sp.add_argument("--since", type=_month, required=True, metavar="YYYY-MM")
+    sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="last month to redo")
+    sp = add("note-dns-retry", cmd_note_dns_retry, "(workflow) note that a month's unanswered lookups are due",
+             dry_run=False)
+    sp.add_argument("month", type=_month)
+    sp.add_argument("attempt", type=int)
+    sp.add_argument("--marker", type=Path, required=True)
+    for name, func, what in (("cron", cmd_cron, "run the workflow for every month through the current one "
+                              "(flock-guarded; silent with -q unless something failed)"),
+                             ("plan", cmd_plan, "list which days and months a run would build, and why")):
+        sp = add(name, func, what, dry_run=False)
+        sp.add_argument("-q", "--quiet", action="store_true", help="print nothing unless a job failed")
+        sp.add_argument("-v", "--verbose", action="store_true", help="show Snakemake's own output")
+        sp.add_argument("snakemake_args", nargs="*", metavar="SNAKEMAKE_ARG",
+                        help="passed on to snakemake; month names (2026-11, summarized/2026-11) "
+                             "may stand for markers")
+    return p
+
+
+_PASSTHROUGH = ("cron", "plan")
+_OWN_OPTIONS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+
+
+def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """For cron and plan: hzflow's own words, and everything else verbatim for snakemake."""
+    words, i, command_at = list(argv), 0, None
+    while i < len(words):
+        if words[i] == "--config":
+            i += 2
+            continue
+        if words[i].startswith("--config="):
+            i += 1
+            continue
+        command_at = i
+        break
+    if command_at is None or words[command_at] not in _PASSTHROUGH:
+        return words, None
+    own, rest, j = words[:command_at + 1], [], command_at + 1
+    while j < len(words):
+        w = words[j]
+        if w == "--config" and j + 1 < len(words):
+            own += [w, words[j + 1]]
+            j += 2
+            continue
+        if w.startswith("--config="):
+            own.append(w)
+        elif w in _OWN_OPTIONS:
+            own.append(w)
+        else:
+            rest.append(w)
+        j += 1
+    return own, rest
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    own, passthrough = _split_passthrough(argv)
+    parser = build_parser()
+    args = parser.parse_args(own)
+    if passthrough is not None:
+        args.snakemake_args = passthrough
+    try:
+        settings = cfgmod.load(args.config)
+        return args.func(settings, args) or 0
+    except KeyboardInterrupt:
+        print("hzflow: interrupted; an open transaction was rolled back", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last line of defence: say what failed in one line
+        code, message = errors.classify(e)
+        if code == errors.UNEXPECTED and not isinstance(e, errors.UsageError):
+            traceback.print_exc()
+        print(f"hzflow: {args.command}: {message}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

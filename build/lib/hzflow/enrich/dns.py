@@ -1,0 +1,211 @@
+"""resolve-dns: reverse DNS for the period's rows that have no host yet.
+
+Each distinct address is asked once (aiodns `query_dns(…, "PTR")`, bounded
+concurrency, a per-query timeout and retry) unless `hzflow_dns_cache` holds
+an answer younger than its TTL (a name: `dns.ttl_days`; no name:
+`dns.negative_ttl_days`).  Timeouts and server failures are never cached and
+never written as '?': those rows stay empty, the step says how many
+addresses went unanswered, and the month stage asks them again after
+`dns.retry_minutes`.  Only a resolver that answers nothing at all stops the
+step.  Results go back to the rows with one set-based UPDATE per day.
+Addresses are handled in keyset batches, so memory stays bounded however
+many distinct addresses a month holds.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from datetime import datetime, timedelta
+
+from .. import db as dbmod
+from ..db import quote_ident as q
+from . import tables
+from .window import days
+
+BATCH = 5000
+# A resolver that has not answered one of this many queries is not there.
+PROBE = 20
+
+
+class ResolverUnavailable(Exception):
+    """No query got an answer at all: the resolver is down or unreachable."""
+
+
+class Resolver:
+    """One event loop and one aiodns channel for a whole run (asyncio and c-ares load only here)."""
+
+    def __init__(self, nameservers, concurrency: int = 20, timeout: float = 3.0, tries: int = 2):
+        import asyncio
+
+        import aiodns
+        import pycares
+
+        self.asyncio, self.aiodns = asyncio, aiodns
+        self.no_name = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
+        self.loop = asyncio.new_event_loop()
+        self.timeout, self.concurrency, self.tries = timeout, concurrency, tries
+        kwargs = {"timeout": timeout, "tries": tries, "loop": self.loop}
+        if nameservers:
+            kwargs["nameservers"] = list(nameservers)
+        self.resolver = aiodns.DNSResolver(**kwargs)
+        self.queries = 0
+
+    async def _ptr(self, ip: str, gate):
+        async with gate:
+            self.queries += 1
+            try:
+                name = ipaddress.ip_address(ip).reverse_pointer
+            except ValueError:
+                return ip, "none", ""
+            try:
+                result = await self.asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
+                                                self.timeout * self.tries * 1.5 + 1)
+            except self.aiodns.error.DNSError as e:
+                code = e.args[0] if e.args else None
+                return ip, ("none" if code in self.no_name else "error"), ""
+            except self.asyncio.TimeoutError:
+                return ip, "error", ""
+            names = [r.data.dname for r in result.answer if getattr(r.data, "dname", None)]
+            return (ip, "name", names[0].rstrip(".")) if names else (ip, "none", "")
+
+    def resolve(self, ips: list[str]) -> list[tuple[str, str, str]]:
+        """[(ip, 'name'|'none'|'error', host)] for a batch of addresses."""
+        async def run():
+            gate = self.asyncio.Semaphore(self.concurrency)
+            return await self.asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
+        return self.loop.run_until_complete(run())
+
+    def alive(self) -> bool:
+        """Whether the resolver answers at all (any reply, a name or NXDOMAIN, to a loopback PTR).
+
+        Tells a resolver that is down from addresses whose own servers do not answer.
+        """
+        return any(status != "error" for _, status, _ in self.resolve(["127.0.0.1", "192.0.2.1"]))
+
+    def close(self) -> None:
+        try:
+            self.resolver.cancel()
+            self.loop.run_until_complete(self.asyncio.sleep(0))
+        finally:
+            self.loop.close()
+
+
+def resolver_for(settings) -> Resolver:
+    return Resolver(settings.get("dns", "nameservers") or None, int(settings.get("dns", "concurrency")),
+                    float(settings.get("dns", "timeout")), int(settings.get("dns", "tries")))
+
+
+def enabled(settings) -> bool:
+    return bool(settings.get("dns", "enabled"))
+
+
+def fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
+    now = datetime.now().replace(microsecond=0)
+    named = now - timedelta(days=int(settings.get("dns", "ttl_days")))
+    nameless = now - timedelta(days=int(settings.get("dns", "negative_ttl_days")))
+    a = f"{alias}." if alias else ""
+    return (f"(({a}status = 'name' AND {a}resolved_at >= %s) OR "
+            f"({a}status = 'none' AND {a}resolved_at >= %s))", (named, nameless))
+
+
+def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
+                dry_run: bool = False, say=print) -> dict:
+    """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop).
+
+    Returns counts; `failed` addresses got no answer (timeout, server failure)
+    and keep their rows empty for a later attempt.
+    """
+    tables.check(table, "resolve-dns")
+    stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
+             "named": 0, "nameless": 0, "failed": 0, "rows": 0}
+    if not enabled(settings):
+        say(f"resolve-dns {table}: reverse DNS is off (dns.enabled: false)")
+        return {**stats, "status": "disabled"}
+    col = tables.date_column(table)
+    tbl = f"{q(database)}.{q(table)}"
+    cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
+    fresh, fresh_args = fresh_condition(settings, "c")
+    started = time.monotonic()
+    with dbmod.cursor(settings) as cur:
+        cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
+                    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+        for lo, hi in days(start, stop):
+            cur.execute(f"INSERT IGNORE INTO hz_dns_todo SELECT DISTINCT ip FROM {tbl} "
+                        f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
+                        f"AND ip <> ''", (lo, hi))
+        cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
+        stats["addresses"] = total = cur.fetchone()[0]
+        cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
+                    fresh_args)
+        stats["cached"] = cached = cur.fetchone()[0]
+        say(f"resolve-dns {table} {start}..{stop}: {total} addresses without a host, "
+            f"{cached} answered from the cache, {total - cached} to ask")
+        if dry_run:
+            stats["status"] = "dry-run"
+            return stats
+        if total > cached:
+            _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
+        for lo, hi in days(start, stop):
+            stats["rows"] += cur.execute(
+                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
+                f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
+                f"AND {fresh}", (lo, hi, *fresh_args))
+        cur.execute("DROP TEMPORARY TABLE hz_dns_todo")
+        tables.edited(settings, cur, database, table, start, stop, stats["rows"])
+    stats["seconds"] = round(time.monotonic() - started, 2)
+    say(f"resolve-dns {table}: {stats['rows']} rows got a host; asked {stats['asked']} "
+        f"({stats['named']} names, {stats['nameless']} without, {stats['failed']} unanswered) "
+        f"in {stats['seconds']} s")
+    if stats["failed"]:
+        say(f"resolve-dns {table}: {stats['failed']} addresses got no answer (timeout or server "
+            f"failure); their rows stay empty and are asked again later")
+    return stats
+
+
+def store_answers(cur, cache: str, answers) -> None:
+    """Cache the names and no-names among (ip, status, host) answers; errors are never cached."""
+    now = datetime.now().replace(microsecond=0)
+    rows = [(ip, host.lower()[:255], status, now) for ip, status, host in answers if status != "error"]
+    if rows:
+        cur.executemany(f"INSERT INTO {cache} (ip, host, status, resolved_at) VALUES (%s, %s, %s, %s) "
+                        f"ON DUPLICATE KEY UPDATE host = VALUES(host), status = VALUES(status), "
+                        f"resolved_at = VALUES(resolved_at)", rows)
+
+
+def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
+    """Query the addresses without a fresh cache entry, batch by batch, caching the answers."""
+    own = resolver is None
+    resolver = resolver or resolver_for(settings)
+    began, last = time.monotonic(), ""
+    try:
+        while True:
+            cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
+                        f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
+                        (*fresh_args, last, BATCH))
+            batch = [r[0] for r in cur.fetchall()]
+            if not batch:
+                return
+            last = batch[-1]
+            answers = resolver.resolve(batch)
+            store_answers(cur, cache, answers)
+            failed = sum(1 for _, status, _ in answers if status == "error")
+            stats["asked"] += len(batch)
+            stats["failed"] += failed
+            stats["named"] += sum(1 for _, status, _ in answers if status == "name")
+            stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
+            elapsed = time.monotonic() - began
+            rate = stats["asked"] / elapsed if elapsed else 0.0
+            left = (to_ask - stats["asked"]) / rate if rate else 0.0
+            say(f"  asked {stats['asked']}/{to_ask} ({rate:.0f}/s, about {left:.0f} s left, "
+                f"{stats['failed']} unanswered)")
+            if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
+                    and not resolver.alive()):
+                servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
+                raise ResolverUnavailable(
+                    f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "
+                    f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
+    finally:
+        if own:
+            resolver.close()

@@ -1,0 +1,40 @@
+"""The tables the enrichment steps fill, their date column, and what an edit of them means.
+
+Every enrichment command (resolve-dns, fill-domain, fill-ipcountry,
+fill-user-info) works on these four tables; sessionlog_metrics is dated by
+its `start`, the others by `datetime`.  Editing websessions in place (a
+host, a domain, a country) is invisible to the summary rollups'
+fingerprints, so each such edit marks the months it touched as stale.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..errors import UsageError
+
+ENRICHABLE = ("web", "websessions", "toolstart", "sessionlog_metrics")
+
+
+def date_column(table: str) -> str:
+    return "start" if table == "sessionlog_metrics" else "datetime"
+
+
+def check(table: str, command: str) -> None:
+    if table not in ENRICHABLE:
+        raise UsageError(f"{command} works on {', '.join(ENRICHABLE)}, not {table!r}")
+
+
+def edited(settings, cur, database: str, table: str, start, stop, rows: int) -> None:
+    """After an in-place edit of `rows` rows in [start, stop): stale the rollups of those months.
+
+    A day either side is included because the legacy windows reach that far.
+    """
+    if not rows or table != "websessions" or database != settings.db.metrics_db:
+        return
+    from ..db import quote_ident
+    from ..rollups import forget_months
+
+    lo = f"{start - timedelta(days=1):%Y-%m}" if start else "0000-00"
+    hi = f"{stop:%Y-%m}" if stop else "9999-12"
+    forget_months(cur, quote_ident(settings.db.metrics_db), lo, hi)

@@ -1,0 +1,76 @@
+"""Failures an operator can act on, their exit status, and which of several matters most.
+
+    0 ok                         4 input: a log cannot be read, a month has no logs
+    1 unexpected (a bug; traceback in the log)
+    2 configuration or arguments 5 a service: DNS resolver or geo provider unreachable
+    3 database                   6 local resources: no space left, no permission on hzflow's paths
+
+`hzflow cron` exits with the most severe code among its failed jobs, in the
+order of SEVERITY (a configuration or database failure stops everything;
+one unreadable log stops one month).
+"""
+
+from __future__ import annotations
+
+import errno
+
+OK, UNEXPECTED, CONFIG, DATABASE, INPUT, SERVICE, RESOURCES = 0, 1, 2, 3, 4, 5, 6
+SEVERITY = (CONFIG, DATABASE, RESOURCES, UNEXPECTED, INPUT, SERVICE)
+NAMES = {UNEXPECTED: "unexpected error", CONFIG: "configuration", DATABASE: "database",
+         INPUT: "input", SERVICE: "service unavailable", RESOURCES: "local resources"}
+
+
+class MissingInput(Exception):
+    """Logs the month needs are not there (or could not be imported)."""
+
+
+class UsageError(Exception):
+    """A command was given an argument it cannot use (a table, a date range)."""
+
+
+def most_severe(codes) -> int:
+    codes = {c for c in codes if c}
+    for code in SEVERITY:
+        if code in codes:
+            return code
+    return max(codes, default=OK)
+
+
+def classify(exc: BaseException) -> tuple[int, str]:
+    """(exit status, one-line message) for an exception that ended a command."""
+    import pymysql
+
+    from .config import ConfigError
+    from .db import DatabaseError
+    from .enrich.dns import ResolverUnavailable
+    from .enrich.geo import GeoLookupFailed
+    from .imports.logparse import UnreadableLog
+    from .imports.provenance import NotRecorded
+
+    if isinstance(exc, ConfigError):
+        return CONFIG, f"config error: {exc}"
+    if isinstance(exc, UsageError):
+        return CONFIG, f"argument error: {exc}"
+    if isinstance(exc, (DatabaseError,)):
+        return DATABASE, f"database error: {exc}"
+    if isinstance(exc, pymysql.err.InterfaceError) or (
+            isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in (0, 2006, 2013)):
+        return DATABASE, ("database error: the connection to MariaDB was lost; the server may have "
+                          "stopped (check its error log and the free space of its datadir); "
+                          "a transaction that was open wrote nothing")
+    if isinstance(exc, pymysql.err.Error):
+        code = exc.args[0] if exc.args else "?"
+        return DATABASE, (f"database error [{code}]: {exc.args[-1] if exc.args else exc}; "
+                          f"the statement that failed wrote nothing")
+    if isinstance(exc, (ResolverUnavailable, GeoLookupFailed)):
+        return SERVICE, str(exc)
+    if isinstance(exc, (UnreadableLog, MissingInput)):
+        return INPUT, f"input error: {exc}"
+    if isinstance(exc, NotRecorded):
+        return UNEXPECTED, str(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" on {exc.filename}" if exc.filename else ""
+        return RESOURCES, f"no space left{where}: free some space and run again (nothing half-done was kept)"
+    if isinstance(exc, PermissionError):
+        return RESOURCES, f"permission denied: {exc.filename or exc}"
+    return UNEXPECTED, f"{type(exc).__name__}: {exc}"

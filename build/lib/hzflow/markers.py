@@ -1,0 +1,96 @@
+"""Markers: small JSON files that say what a stage did, written only after its commit.
+
+A marker is written to a temporary file in the same directory and renamed
+into place, so a reader (or Snakemake) sees either the old marker or the
+new one, never half a file.  Where each marker lives is decided here:
+
+    state/<site>/imported/day/YYYY-MM-DD.json   one day's logs imported
+    state/<site>/imported/batch/<key>.json      one run's import of every pending day
+    state/<site>/<stage>/YYYY-MM.json           a month stage (imported, dns-resolved, …)
+    state/<site>/failed/<stage>/<unit>.json     the last failure of a stage, until it succeeds
+    state/<site>/dns-resolved/YYYY-MM.retry-N.json  a due retry of a month's unanswered lookups
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from . import version
+
+MONTH_STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
+TEMP_PREFIX = "."
+
+
+def marker(settings, stage: str, month: str) -> Path:
+    return settings.site_state / stage / f"{month}.json"
+
+
+def day_marker(settings, day: str) -> Path:
+    return settings.site_state / "imported" / "day" / f"{day}.json"
+
+
+def batch_marker(settings, key: str) -> Path:
+    return settings.site_state / "imported" / "batch" / f"{key}.json"
+
+
+def failure_record(settings, stage: str, unit: str) -> Path:
+    return settings.site_state / "failed" / stage / f"{unit}.json"
+
+
+def dns_retry_note(settings, month: str, attempt: int) -> Path:
+    return settings.site_state / "dns-resolved" / f"{month}.retry-{attempt}.json"
+
+
+def key_of(lines) -> str:
+    """A short stable key for a set of strings (the pending units of an import batch)."""
+    return hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:12]
+
+
+def write(path: str | os.PathLike, record: dict) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"hzflow_version": version(), "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **record}
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(body, out, indent=2, sort_keys=True, default=str)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path: str | os.PathLike) -> dict | None:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_leftovers(settings) -> int:
+    """Delete temporary marker files a killed writer left behind (only ever called under cron's lock)."""
+    removed = 0
+    if settings.site_state.is_dir():
+        for tmp in settings.site_state.rglob(f"{TEMP_PREFIX}*.json.*"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def file_fingerprint(path: Path) -> dict:
+    """Size and BLAKE2b hash of a source file as it is on disk."""
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return {"path": str(path), "size": path.stat().st_size, "blake2b": h.hexdigest()}

@@ -1,0 +1,69 @@
+"""hzflow status: per month and stage, built / failed / waiting, and how the last run went.
+
+Read from the markers and failure records only (no database, no Snakemake),
+so it answers at once.  Exit status 1 when a stage failure is on record or a
+month is missing input.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import coverage, markers
+from .cron import failures
+
+CELL = {"built": "yes", "failed": "FAILED", "waiting": "-", "not now": "."}
+
+
+def month_states(settings, cov: coverage.Coverage, failed: dict) -> list[dict]:
+    out = []
+    for month in cov.months:
+        stages, cells = cov.stages(month), {}
+        for stage in markers.MONTH_STAGES:
+            if (stage, month) in failed:
+                cells[stage] = "failed"
+            elif markers.marker(settings, stage, month).exists():
+                cells[stage] = "built"
+            else:
+                cells[stage] = "waiting" if stage in stages else "not now"
+        days = cov.days_of(month)
+        record = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
+        out.append({"month": month, "stages": cells, "days_with_logs": len(days),
+                    "days_pending": sorted(d for d in days if d in cov.pending_days),
+                    "days_failed": sorted(d for (s, d) in failed if s == "imported" and d.startswith(month)
+                                          and len(d) == 10),
+                    "dns_unanswered": record.get("dns_unanswered", 0),
+                    "state": cov.status_of(month)})
+    return out
+
+
+def run(settings, *, as_json: bool = False, say=print) -> int:
+    cov = coverage.Coverage(settings, warn=lambda m: None if as_json else say(f"warning: {m}"))
+    records = failures(settings)
+    failed = {(r.get("stage"), r.get("unit")): r for r in records}
+    rows = month_states(settings, cov, failed)
+    last = markers.read(settings.site_state / "last-run.json")
+    bad = bool(records) or any(cov.missing_input(m) for m in cov.months)
+    if as_json:
+        say(json.dumps({"site": settings.site, "months": rows, "failures": records,
+                        "last_successful_run": last, "ok": not bad}, indent=2, default=str))
+        return 1 if bad else 0
+    say(f"site {settings.site}: {len(cov.days)} day(s) with logs, months {cov.months[0]} .. "
+        f"{cov.months[-1]}, {len(cov.pending)} day(s) waiting for import")
+    say("last successful run: " + (f"{last['finished_at']} ({last['seconds']} s, {last['jobs']} jobs)"
+                                   if last else "none yet"))
+    say(f"{'month':<8} " + " ".join(f"{s:<12}" for s in markers.MONTH_STAGES) + " days  state")
+    for row in rows:
+        notes = [row["state"]]
+        if row["days_pending"]:
+            notes.append(f"{len(row['days_pending'])} day(s) to import")
+        if row["days_failed"]:
+            notes.append("import failed: " + ", ".join(d[8:] for d in row["days_failed"]))
+        if row["dns_unanswered"]:
+            notes.append(f"{row['dns_unanswered']} addresses without a DNS answer yet")
+        say(f"{row['month']:<8} " + " ".join(f"{CELL[row['stages'][s]]:<12}" for s in markers.MONTH_STAGES)
+            + f" {row['days_with_logs']:>4}  " + "; ".join(notes))
+    for r in records:
+        say(f"FAILED {r.get('stage')} {r.get('unit')} (exit {r.get('exit_status')}): {r.get('error')}")
+        say(f"       log: {r['log']}")
+    return 1 if bad else 0

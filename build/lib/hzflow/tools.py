@@ -1,0 +1,317 @@
+"""Per-tool and per-resource statistics in the hub database.
+
+gen-tool-stats      jos_resource_stats_tools (+ the subset in jos_resource_stats) per tool and period
+gen-tool-tops       jos_resource_stats_tools_topvals: a tool's users by country, domain, org type
+gen-tool-toplists   jos_stats_topvals: tools ranked by users, runs, wall, CPU and interaction time
+andmore-usage       jos_resource_stats: distinct visitors of every other resource (periods 12, 14, 1)
+
+Legacy semantics: tool windows compare `start > first day AND start < stop`
+(the first midnight of a period is outside); rows are dated
+'YYYY-MM-00 00:00:00'.  The hub tables are MyISAM in HUBzero, so each cell
+is replaced by its own statement; rerunning a month rewrites the same cells.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import db as dbmod
+from . import periods
+from .db import quote_ident as q
+from .months import stamp as month_stamp
+
+STAT_FIELDS = ("users", "sessions", "simulations", "jobs", "avg_wall", "tot_wall", "avg_cpu", "tot_cpu",
+               "avg_view", "tot_view", "avg_wait", "tot_wait", "avg_cpus", "tot_cpus")
+
+
+class _Hub:
+    """Qualified hub and metrics table names for one config."""
+
+    def __init__(self, settings):
+        d = settings.db
+        self.hub, self.met, self.p = q(d.hub_db), q(d.metrics_db), d.prefix
+
+    def __call__(self, name: str) -> str:
+        return f"{self.hub}.{q(self.p + name)}"
+
+    def raw(self, name: str) -> str:
+        return f"{self.hub}.{q(name)}"
+
+
+def tool_aliases(cur, t: _Hub, alias: str) -> list[str]:
+    """The tool's alias and every non-development instance name of it."""
+    cur.execute(f"SELECT DISTINCT instance FROM {t('tool_version')} WHERE toolname = %s "
+                f"AND instance NOT LIKE %s", (alias, "%\\_dev"))
+    return [alias] + [inst for (inst,) in cur.fetchall() if inst]
+
+
+def tool_stats(cur, t: _Hub, aliases: list[str], start: str, stop: str) -> dict:
+    """Users, sessions, runs and times of a tool's sessions started within (start, stop)."""
+    s = dict.fromkeys(STAT_FIELDS, 0)
+    sessions = f"{t.raw('sessionlog')} s WHERE s.appname IN %s AND s.start > %s AND s.start < %s"
+    with_jobs = (f"{t.raw('sessionlog')} s JOIN {t.raw('joblog')} j ON s.sessnum = j.sessnum "
+                 f"WHERE s.appname IN %s AND s.start > %s AND s.start < %s")
+    args = (aliases, start, stop)
+
+    def one(sql):
+        cur.execute(sql, args)
+        return cur.fetchone()[0] or 0
+
+    s["users"] = one(f"SELECT COUNT(DISTINCT s.username) FROM {sessions}")
+    if not s["users"]:
+        return s
+    s["jobs"] = one(f"SELECT COUNT(*) FROM {with_jobs} AND j.event <> '[waiting]' AND j.job > 0")
+    s["sessions"] = one(f"SELECT COUNT(*) FROM {sessions}")
+    s["simulations"] = runs = one(f"SELECT COUNT(*) FROM {with_jobs} AND j.event <> 'application' "
+                                  f"AND j.superjob = 0")
+    totals = {"wall": f"SELECT COALESCE(SUM(s.walltime), 0) FROM {sessions}",
+              "cpu": f"SELECT COALESCE(SUM(j.cputime), 0) FROM {with_jobs} AND j.event <> '[waiting]' "
+                     f"AND j.job > 0",
+              "view": f"SELECT COALESCE(SUM(s.viewtime), 0) FROM {sessions}",
+              "wait": f"SELECT COALESCE(SUM(j.walltime), 0) FROM {with_jobs} AND j.event = '[waiting]' "
+                      f"AND j.job > 0"}
+    for name, sql in totals.items():
+        s[f"tot_{name}"] = total = float(one(sql))
+        if total and runs:
+            s[f"avg_{name}"] = total / runs
+    s["tot_cpus"] = int(one(f"SELECT SUM(j.ncpus) FROM {with_jobs}"))
+    if s["tot_cpus"] and runs:
+        s["avg_cpus"] = round(s["tot_cpus"] / runs)
+    return s
+
+
+def _tools(cur, t: _Hub):
+    cur.execute(f"SELECT id, alias FROM {t('resources')} WHERE type = '7' AND alias <> '' ORDER BY title")
+    return cur.fetchall()
+
+
+def gen_tool_stats(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
+    t = _Hub(settings)
+    stamp = month_stamp(month)
+    cells = 0
+    with dbmod.cursor(settings, None) as cur:
+        for resid, alias in _tools(cur, t):
+            aliases = tool_aliases(cur, t, alias)
+            for period in periods.ALL:
+                stats = tool_stats(cur, t, aliases, *periods.window(month, period))
+                cells += 1
+                if dry_run:
+                    say(f"[dry-run] tool {resid} ({alias}) period {period}: {stats['users']} users, "
+                        f"{stats['simulations']} runs")
+                    continue
+                _store_tool_stats(cur, t, resid, stamp, period, stats)
+                _store_resource_stats(cur, t, resid, stamp, period)
+    say(f"gen-tool-stats {month}: {cells} tool/period cells")
+    return {"stage": "gen-tool-stats", "cells": cells}
+
+
+def _store_tool_stats(cur, t, resid, stamp, period, stats):
+    cur.execute(f"SELECT id FROM {t('resource_stats_tools')} WHERE restype = '7' AND datetime = %s "
+                f"AND resid = %s AND period = %s", (stamp, resid, period))
+    row = cur.fetchone()
+    values = tuple(stats[f] for f in STAT_FIELDS)
+    if row:
+        assignments = ", ".join(f"{f} = %s" for f in STAT_FIELDS)
+        cur.execute(f"UPDATE {t('resource_stats_tools')} SET {assignments}, processed_on = NOW() "
+                    f"WHERE id = %s", (*values, row[0]))
+    else:
+        cur.execute(f"INSERT INTO {t('resource_stats_tools')} (resid, restype, {', '.join(STAT_FIELDS)}, "
+                    f"datetime, period, processed_on) VALUES (%s, '7', {', '.join(['%s'] * len(values))}, "
+                    f"%s, %s, NOW())", (resid, *values, stamp, period))
+
+
+def _store_resource_stats(cur, t, resid, stamp, period):
+    """Copy the tool row's summary columns to jos_resource_stats.
+
+    The values travel as their decimal text, as the legacy code's did, so the
+    integer columns round a fraction of exactly .5 up.
+    """
+    cur.execute(f"SELECT id FROM {t('resource_stats')} WHERE restype = '7' AND datetime = %s "
+                f"AND period = %s AND resid = %s", (stamp, period, resid))
+    row = cur.fetchone()
+    cur.execute(f"SELECT resid, restype, users, jobs, avg_wall, tot_wall, avg_cpu, tot_cpu "
+                f"FROM {t('resource_stats_tools')} WHERE datetime = %s AND period = %s AND resid = %s",
+                (stamp, period, resid))
+    for values in cur.fetchall():
+        values = tuple(str(v) if isinstance(v, float) else v for v in values)
+        if row:
+            cur.execute(f"UPDATE {t('resource_stats')} SET resid = %s, restype = %s, users = %s, "
+                        f"jobs = %s, avg_wall = %s, tot_wall = %s, avg_cpu = %s, tot_cpu = %s, "
+                        f"processed_on = NOW() WHERE id = %s", (*values, row[0]))
+        else:
+            cur.execute(f"INSERT INTO {t('resource_stats')} (resid, restype, users, jobs, avg_wall, "
+                        f"tot_wall, avg_cpu, tot_cpu, datetime, period, processed_on) "
+                        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NOW())", (*values, stamp, period))
+
+
+# ------------------------------------------------------------------ tops
+TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE = 1, 2, 3
+
+
+def _top_rows(cur, t: _Hub, top: int, aliases, start, stop):
+    """(name, users) ranked for one tool, one breakdown."""
+    sessions = "appname IN %s AND start > %s AND start < %s"
+    if top == TOP_COUNTRY:
+        cur.execute(f"SELECT countryresident AS country, name, COUNT(DISTINCT user) AS cnt "
+                    f"FROM {t.met}.sessionlog_metrics LEFT JOIN {t.met}.countries ON countryresident = code "
+                    f"WHERE {sessions} GROUP BY country ORDER BY cnt DESC, country ASC LIMIT 10",
+                    (aliases, start, stop))
+        return [(name or "Unknown", cnt) for _, name, cnt in cur.fetchall()]
+    if top == TOP_DOMAIN:
+        cur.execute(f"SELECT domain AS dom, COUNT(DISTINCT user) AS cnt FROM {t.met}.sessionlog_metrics "
+                    f"WHERE {sessions} GROUP BY dom ORDER BY cnt DESC, dom ASC LIMIT 10", (aliases, start, stop))
+        return [(dom or "Unknown", cnt) for dom, cnt in cur.fetchall()]
+    cur.execute(f"SELECT u.orgtype, COUNT(DISTINCT s.user) AS cnt FROM {t.met}.sessionlog_metrics s "
+                f"JOIN {t.met}.{q(t.p + 'xprofiles_metrics')} u ON s.user = u.username "
+                f"WHERE s.appname IN %s AND s.start > %s AND s.start < %s "
+                f"GROUP BY u.orgtype ORDER BY cnt DESC, u.orgtype ASC", (aliases, start, stop))
+    return [(org or "Unknown", cnt) for org, cnt in cur.fetchall()]
+
+
+def gen_tool_tops(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
+    """For every standalone tool's stats row of the month: users by country, domain and org type."""
+    t = _Hub(settings)
+    written = 0
+    with dbmod.cursor(settings, None) as cur:
+        for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
+            cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
+                        f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
+                        f"AND res.standalone = '1' AND st.datetime = %s", (month_stamp(month),))
+            for stat_id, alias, users, period in cur.fetchall():
+                rows = _top_rows(cur, t, top, tool_aliases(cur, t, alias), *periods.window(month, period))
+                if top == TOP_COUNTRY and not rows:
+                    rows = [("Unknown", users)]
+                if dry_run:
+                    say(f"[dry-run] top {top} of stats row {stat_id}: {rows[:3]}")
+                    continue
+                cur.execute(f"DELETE FROM {t('resource_stats_tools_topvals')} WHERE id = %s AND top = %s",
+                            (stat_id, top))
+                cur.executemany(f"INSERT INTO {t('resource_stats_tools_topvals')} (id, top, `rank`, name, "
+                                f"value) VALUES (%s, %s, %s, %s, %s)",
+                                [(stat_id, top, 0, "Total Users", users)]
+                                + [(stat_id, top, rank, name, cnt)
+                                   for rank, (name, cnt) in enumerate(rows, start=1)])
+                written += 1 + len(rows)
+    say(f"gen-tool-tops {month}: {written} ranked rows")
+    return {"stage": "gen-tool-tops", "rows": written}
+
+
+# ------------------------------------------------------------ toplists
+TOPLISTS = ((2, "Total Simulation Users", "users"), (5, "Total Simulation Runs", "jobs"),
+            (6, "Total Simulation Wall Time", "tot_wall"), (7, "Total Simulation CPU Time", "tot_cpu"),
+            (8, "Total Simulation Interaction Time", "tot_view"))
+
+
+def gen_tool_toplists(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
+    """Published tools ranked per measure and period (rank 0 is the hub-wide total).
+
+    Equal values are ranked by resource id, so a rerun gives the same order.
+    """
+    t = _Hub(settings)
+    stamp = month_stamp(month)
+    written = 0
+    with dbmod.cursor(settings, None) as cur:
+        for top, label, column in TOPLISTS:
+            for period in periods.ALL:
+                start, stop = periods.window(month, period)
+                if column == "users":
+                    cur.execute(f"SELECT COUNT(DISTINCT user) FROM {t.met}.sessionlog_metrics "
+                                f"WHERE start > %s AND start < %s", (start, stop))
+                else:
+                    cur.execute(f"SELECT SUM({column}) FROM {t('resource_stats_tools')} "
+                                f"WHERE period = %s AND datetime = %s", (period, stamp))
+                total = cur.fetchone()[0] or 0
+                cur.execute(f"SELECT res.title, st.resid, st.{column} AS cnt FROM {t('resource_stats_tools')} st "
+                            f"JOIN {t('resources')} res ON res.id = st.resid WHERE res.published = 1 "
+                            f"AND st.period = %s AND st.datetime = %s ORDER BY cnt DESC, st.resid ASC",
+                            (period, stamp))
+                rows = [(top, stamp, period, 0, label, total)] + [
+                    (top, stamp, period, rank, f"{resid} ~ {title}", cnt or 0)
+                    for rank, (title, resid, cnt) in enumerate(cur.fetchall(), start=1)]
+                if dry_run:
+                    say(f"[dry-run] toplist {top} period {period}: {len(rows)} rows")
+                    continue
+                cur.execute(f"DELETE FROM {t('stats_topvals')} WHERE top = %s AND datetime = %s "
+                            f"AND period = %s", (top, stamp, period))
+                cur.executemany(f"INSERT INTO {t('stats_topvals')} (top, datetime, period, `rank`, name, "
+                                f"value) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+                written += len(rows)
+    say(f"gen-tool-toplists {month}: {written} rows")
+    return {"stage": "gen-tool-toplists", "rows": written}
+
+
+# -------------------------------------------------------- andmore usage
+ANDMORE_PERIODS = (periods.ROLLING_12, periods.ALL_TIME, periods.MONTH)
+_NUMBERED_PATH = re.compile(r"^([0-9]+)(.+)$")
+_SITE_PATH = re.compile(r"^/(resources|site/resources|local|site)/(.+)$")
+_TOPICS_PATH = re.compile(r"^/topics/(.+)$")
+_LM_FILE = re.compile(r"^lm/(.+)/(.+)\.(.+)$")
+
+
+def _descendants(cur, t: _Hub, parent: int) -> list[int]:
+    """The resource and every resource below it in jos_resource_assoc."""
+    seen, frontier = {int(parent)}, {int(parent)}
+    while frontier:
+        cur.execute(f"SELECT DISTINCT child_id FROM {t('resource_assoc')} WHERE parent_id IN %s "
+                    f"AND child_id NOT IN %s", (sorted(frontier), sorted(seen)))
+        frontier = {int(r[0]) for r in cur.fetchall()} - seen
+        seen |= frontier
+    return sorted(seen)
+
+
+def content_matches(paths) -> list[tuple[str, str]]:
+    """(SQL condition on web.content, value) for each resource file path, by the legacy path rules."""
+    out = []
+    for path in paths:
+        path = path.replace(" ", "%20")
+        if _NUMBERED_PATH.match(path):
+            parts = path.split("/")
+            if parts[-1] == "viewer.swf":
+                out.append(("content LIKE %s", f"/site/resources/{path[:path.rfind('viewer.swf')]}%"))
+            else:
+                out.append(("content = %s", f"/site/resources/{path}"))
+                second_last = parts[-2] if len(parts) >= 2 else ""
+                out.append(("content = %s", f"/resources/{second_last.lstrip('0')}/download/{parts[-1]}"))
+        elif _SITE_PATH.match(path):
+            out.append(("content = %s", path))
+        elif _TOPICS_PATH.match(path):
+            out.append(("content LIKE %s", f"{path}%"))
+        elif path.startswith("lm/") and _LM_FILE.match(path):
+            out.append(("content LIKE %s", f"{path[:path.rfind('/')]}/%"))
+        else:
+            out.append(("content = %s", f"/site/resources/{path}"))
+    return out
+
+
+def andmore_usage(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
+    """Distinct (ip, host) visitors of each published non-tool resource and its children."""
+    t = _Hub(settings)
+    stamp = f"{month}-01"
+    scored = skipped = 0
+    with dbmod.cursor(settings, None) as cur:
+        cur.execute(f"SELECT DISTINCT id, type FROM {t('resources')} WHERE published = 1 "
+                    f"AND standalone = 1 AND type <> 7 ORDER BY publish_up DESC")
+        for resid, restype in cur.fetchall():
+            family = _descendants(cur, t, resid)
+            cur.execute(f"SELECT path FROM {t('resources')} WHERE path <> '' AND id IN %s "
+                        f"AND path NOT LIKE 'http%%'", (family,))
+            matches = content_matches([p for (p,) in cur.fetchall()])
+            if not matches:
+                skipped += 1
+                continue
+            where = " OR ".join(cond for cond, _ in matches)
+            for period in ANDMORE_PERIODS:
+                start, stop = periods.window(month, period)
+                cur.execute(f"SELECT COUNT(DISTINCT ip, host) FROM {t.met}.web WHERE ({where}) "
+                            f"AND datetime >= %s AND datetime < %s",
+                            [v for _, v in matches] + [start, stop])
+                users = cur.fetchone()[0] or 0
+                if dry_run:
+                    say(f"[dry-run] resource {resid} period {period}: {users} users")
+                    continue
+                cur.execute(f"INSERT INTO {t('resource_stats')} (resid, restype, users, datetime, period) "
+                            f"VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE users = VALUES(users)",
+                            (resid, restype, users, stamp, period))
+            scored += 1
+    say(f"andmore-usage {month}: {scored} resources scored, {skipped} without paths")
+    return {"stage": "andmore-usage", "resources": scored, "without_paths": skipped}

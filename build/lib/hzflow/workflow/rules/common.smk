@@ -1,0 +1,142 @@
+"""Config validation, what the run covers (months, pending days), marker paths and input functions.
+
+Edges between months: tool statistics and summaries depend on the previous
+month's for real (their long windows include it: rebuilding an old month
+redoes them for every later month, oldest first).  Enrichment and sessions
+of a month need nothing of other months; their jobs still run oldest month
+first (`month_priority`), as the stage commands in date order would, so
+session ids follow date order, and a month that cannot be built holds back
+no other month's.  A stage that has never been built waits for the import
+of every pending day (the summaries read every login), so one run over a
+set of logs imports everything before it analyses anything.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from hzflow import config as hzconfig
+from hzflow import coverage, markers
+from hzflow import months as hzmonths
+
+validate(config, schema=str(hzconfig.SCHEMA_FILE))
+
+CONFIG_FILE = os.path.abspath(
+    (workflow.overwrite_configfiles or workflow.configfiles)[-1]
+)
+SETTINGS = hzconfig.Settings.from_mapping(config, CONFIG_FILE)
+SITE = SETTINGS.site
+_hzflow_script = Path(sys.executable).with_name("hzflow")
+HZFLOW = str(_hzflow_script) if _hzflow_script.exists() else "hzflow"
+COVERAGE = coverage.Coverage(
+    SETTINGS, warn=lambda msg: print(f"hzflow: {msg}", file=sys.stderr)
+)
+MONTHS = COVERAGE.months
+
+
+wildcard_constraints:
+    month=r"\d{4}-\d{2}",
+    key=r"[0-9a-f]{12}",
+    attempt=r"\d+",
+
+
+def marker(stage, month):
+    return str(markers.marker(SETTINGS, stage, month))
+
+
+def batch_marker():
+    return str(markers.batch_marker(SETTINGS, COVERAGE.batch_key))
+
+
+def rule_log(rule_name, unit):
+    return f"logs/{SITE}/{rule_name}/{unit}.log"
+
+
+def rule_benchmark(rule_name, unit):
+    return f"benchmarks/{SITE}/{rule_name}/{unit}.tsv"
+
+
+def _missing(*paths):
+    return not all(os.path.exists(p) for p in paths)
+
+
+def _after_imports(*outputs):
+    """The pending import, for a stage that has never been built (it runs anyway)."""
+    return [batch_marker()] if COVERAGE.pending and _missing(*outputs) else []
+
+
+def _previous(stage, month):
+    """The previous month's marker of the same stage, if that month builds the stage."""
+    before = hzmonths.preceding(month)
+    if before not in MONTHS or stage not in COVERAGE.stages(before):
+        return []
+    return [marker(stage, before)]
+
+
+def month_priority(wildcards):
+    """Older months first among the jobs ready to run (the import comes before all)."""
+    return 100_000 - int(wildcards.month[:4]) * 12 - int(wildcards.month[5:7])
+
+
+def resolve_inputs(wildcards):
+    """The month's day markers, the pending import when it touches the month, days of other
+    months that brought rows into it, the previous month (order only), a due DNS retry.
+    """
+    month = wildcards.month
+    inputs = [
+        str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.recorded_days_of(month)
+    ]
+    inputs += [str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.late_days(month)]
+    if COVERAGE.pending and (
+        COVERAGE.has_pending(month)
+        or _missing(marker("imported", month), marker("dns-resolved", month))
+    ):
+        inputs.append(batch_marker())
+    retry = dns_retry_due(month)
+    if retry is not None:
+        inputs.append(str(markers.dns_retry_note(SETTINGS, month, retry)))
+    return inputs
+
+
+def tool_inputs(wildcards):
+    return _previous("tool-stats", wildcards.month)
+
+
+def sessionize_inputs(wildcards):
+    month = wildcards.month
+    return [marker("dns-resolved", month)] + _after_imports(
+        marker("sessionized", month)
+    )
+
+
+def summary_inputs(wildcards):
+    month = wildcards.month
+    return (
+        [marker("sessionized", month)]
+        + _previous("summarized", month)
+        + _after_imports(marker("summarized", month))
+    )
+
+
+def dns_retry_due(month):
+    """The attempt number of a retry of the month's unanswered lookups that is due, or None."""
+    record = markers.read(marker("dns-resolved", month))
+    due = (record or {}).get("dns_retry_after")
+    if not due or due > hzmonths.now_iso():
+        return None
+    return record.get("dns_attempt", 0) + 1
+
+
+def all_targets():
+    """Every stage marker each month builds now, the pending import and the due DNS retries.
+
+    New work is found through these: with mtime the only rerun trigger,
+    Snakemake looks for missing outputs of targets only, so the import batch
+    and a retry note have to be targets to be noticed.
+    """
+    targets = [marker(s, m) for m in MONTHS for s in COVERAGE.stages(m)]
+    retries = [(m, dns_retry_due(m)) for m in MONTHS]
+    targets += [str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None]
+    return targets + ([batch_marker()] if COVERAGE.pending else [])

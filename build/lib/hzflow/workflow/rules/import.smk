@@ -1,0 +1,31 @@
+"""Import: every pending day in one job, oldest first.
+
+One process imports them all, in date order across months: what a day
+teaches the import (crawler agents) applies to the days after it, whatever
+order Snakemake would run jobs in, and a day costs no process of its own.
+The logs are not inputs of the job (which days are pending is decided from
+the log directories and the day markers when the workflow is parsed), so
+archiving a log, or a log that cannot even be stat-ed, never touches
+Snakemake's own bookkeeping.
+"""
+
+
+rule import_days:
+    output:
+        marker=str(markers.batch_marker(SETTINGS, "{key}")),
+    log:
+        rule_log("import_days", "{key}"),
+    benchmark:
+        rule_benchmark("import_days", "{key}")
+    priority: 1_000_000
+    conda:
+        "../envs/hzflow.yaml"
+    resources:
+        db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+        days=" ".join(u.day for u in COVERAGE.pending),
+    shell:
+        "{params.hzflow} --config {params.config} import-days {params.days} "
+        "--marker {output.marker} > {log} 2>&1"

@@ -1,0 +1,43 @@
+"""Resolve: a month's logs all imported, then hosts, domains, countries, profiles, tool statistics.
+
+The reference's month analysis without its sessions: it runs on the
+current month whenever a day arrives, and once more when a rerun needs it.
+"""
+
+
+rule resolve_month:
+    input:
+        resolve_inputs,
+    output:
+        imported=marker("imported", "{month}"),
+        resolved=marker("dns-resolved", "{month}"),
+    log:
+        rule_log("resolve_month", "{month}"),
+    benchmark:
+        rule_benchmark("resolve_month", "{month}")
+    priority: month_priority
+    conda:
+        "../envs/hzflow.yaml"
+    resources:
+        db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} resolve-month {wildcards.month} "
+        "--imported-marker {output.imported} --marker {output.resolved} > {log} 2>&1"
+
+
+rule note_dns_retry:
+    output:
+        str(markers.dns_retry_note(SETTINGS, "{month}", "{attempt}")),
+    log:
+        rule_log("note_dns_retry", "{month}.{attempt}"),
+    conda:
+        "../envs/hzflow.yaml"
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} note-dns-retry {wildcards.month} "
+        "{wildcards.attempt} --marker {output} > {log} 2>&1"

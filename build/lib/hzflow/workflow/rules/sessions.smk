@@ -1,0 +1,23 @@
+"""Sessions: a complete month's visitor sessions, rebuilt from its rows, and their hosts and countries."""
+
+
+rule sessionize_month:
+    input:
+        sessionize_inputs,
+    output:
+        marker("sessionized", "{month}"),
+    log:
+        rule_log("sessionize_month", "{month}"),
+    benchmark:
+        rule_benchmark("sessionize_month", "{month}")
+    priority: month_priority
+    conda:
+        "../envs/hzflow.yaml"
+    resources:
+        db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} sessionize-month {wildcards.month} "
+        "--marker {output} > {log} 2>&1"

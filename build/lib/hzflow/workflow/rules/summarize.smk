@@ -1,0 +1,28 @@
+"""Summaries: each complete month's cells for all six periods, chained month to month.
+
+The long windows (year, fiscal year, rolling twelve months, all time)
+include earlier months, so a month's summary also depends on the previous
+month's: rebuilding an old month cascades forward, oldest first.
+"""
+
+
+rule summarize:
+    input:
+        summary_inputs,
+    output:
+        marker("summarized", "{month}"),
+    log:
+        rule_log("summarize", "{month}"),
+    benchmark:
+        rule_benchmark("summarize", "{month}")
+    priority: month_priority
+    conda:
+        "../envs/hzflow.yaml"
+    resources:
+        db_writers=1,
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} summarize --month {wildcards.month} "
+        "--marker {output} > {log} 2>&1"
