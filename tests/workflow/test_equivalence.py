@@ -26,7 +26,7 @@ import random
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -38,6 +38,12 @@ pytestmark = pytest.mark.workflow
 FIRST_DAY = date(2025, 9, 24)
 TODAY = date(2025, 12, 8)
 KILLS = 10
+
+
+def simulated() -> hubsim.Hub:
+    span = int(os.environ.get("HZFLOW_EQUIVALENCE_DAYS", "68"))
+    return hubsim.Hub("eqhub", FIRST_DAY, FIRST_DAY + timedelta(days=span - 1),
+                      visits_per_day=int(os.environ.get("HZFLOW_EQUIVALENCE_VISITS", "24")), seed=7)
 
 
 def canonical(hub):
