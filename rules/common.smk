@@ -138,5 +138,7 @@ def all_targets():
     """
     targets = [marker(s, m) for m in MONTHS for s in COVERAGE.stages(m)]
     retries = [(m, dns_retry_due(m)) for m in MONTHS]
-    targets += [str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None]
+    targets += [
+        str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None
+    ]
     return targets + ([batch_marker()] if COVERAGE.pending else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,7 +33,10 @@ def test_the_conda_env_pins_what_pyproject_pins():
 
 
 def test_a_plain_install_imports_every_module_and_carries_the_workflow(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+    source = tmp_path / "src"              # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(REPO, source, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", ".venv", "*-out", "build", "*.egg-info", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("hzflow-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
