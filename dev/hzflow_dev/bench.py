@@ -67,10 +67,10 @@ def bench_log(path: Path, lines: int) -> Path:
     return path
 
 
-def fresh_metrics(server: sandbox.Server, root: Path) -> cfgmod.Settings:
+def fresh_metrics(server: sandbox.Server, root: Path, **extra) -> cfgmod.Settings:
     """Settings for a newly created, empty bench_metrics database."""
     data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
-            "paths": {"work_dir": str(root / "work")}}
+            "paths": {"work_dir": str(root / "work")}, **extra}
     settings = cfgmod.Settings.from_mapping(data, root / "bench.yaml")
     conn = server.connect()
     with conn.cursor() as cur:
@@ -93,16 +93,15 @@ def bench_import(server: sandbox.Server, out: Path, lines: int) -> None:
             scanned = access.scan_file(log, filters, LineDates(None, 0, date(2030, 1, 1)), 5, rows.write)
         parse_s = time.perf_counter() - t
 
-        conn = dbmod.metrics(settings)
-        with conn.cursor() as cur:
-            cur.execute("CREATE TABLE web_raw LIKE web")
-        t = time.perf_counter()
-        with dbmod.transaction(conn) as cur:
-            raw_rows, _ = dbmod.load_file(cur, "web_raw", access.WEB_COLUMNS, tsv.name)
-        raw_s = time.perf_counter() - t
-        with conn.cursor() as cur:
-            cur.execute("DROP TABLE web_raw")
-        conn.close()
+        with dbmod.connection(settings) as conn:
+            with conn.cursor() as cur:
+                cur.execute("CREATE TABLE web_raw LIKE web")
+            t = time.perf_counter()
+            with dbmod.transaction(conn) as cur:
+                raw_rows, _ = dbmod.load_file(cur, "web_raw", access.WEB_COLUMNS, tsv.name)
+            raw_s = time.perf_counter() - t
+            with conn.cursor() as cur:
+                cur.execute("DROP TABLE web_raw")
 
     t = time.perf_counter()
     report = apache.import_file(settings, log)
@@ -143,10 +142,8 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
             ip = ips[i % addresses]
             tsv.write(f"2026-07-{1 + i % 31:02d} {i % 24:02d}:00:00\t/resources/{i % 500}\t{ip}\n")
         tsv.flush()
-        conn = dbmod.metrics(settings)
-        with dbmod.transaction(conn) as cur:
+        with dbmod.cursor(settings, atomic=True) as cur:
             dbmod.load_file(cur, "web", ("datetime", "content", "ip"), tsv.name)
-        conn.close()
     ctx = multiprocessing.get_context("spawn")
     port, queries, stop = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event()
     proc = ctx.Process(target=_ptr_process, args=(delay, port, queries, stop), daemon=True)
@@ -154,18 +151,16 @@ def bench_dns(server: sandbox.Server, out: Path, addresses: int = 50_000, rows: 
     while not port.value:
         time.sleep(0.05)
     concurrency = 100
-    settings.raw["dns"] = {"nameservers": [f"127.0.0.1:{port.value}"], "concurrency": concurrency,
-                           "timeout": 2.0}
+    settings = cfgmod.Settings.from_mapping({**settings.raw, "dns": {
+        "nameservers": [f"127.0.0.1:{port.value}"], "concurrency": concurrency, "timeout": 2.0}}, settings.path)
     try:
         t = time.perf_counter()
         first = dns.resolve_dns(settings, "bench_metrics", "web", date(2026, 7, 1), date(2026, 8, 1),
                                 say=lambda _: None)
         first_s = time.perf_counter() - t
         asked = queries.value
-        conn = dbmod.metrics(settings)
-        with conn.cursor() as cur:
+        with dbmod.cursor(settings) as cur:
             cur.execute("UPDATE web SET host = NULL")
-        conn.close()
         t = time.perf_counter()
         second = dns.resolve_dns(settings, "bench_metrics", "web", date(2026, 7, 1), date(2026, 8, 1),
                                  say=lambda _: None)
@@ -203,10 +198,8 @@ def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> 
                           f"\t/resources/{written % 700}\t{ip}\t{host}\texample.net\n")
                 written += 1
         tsv.flush()
-        conn = dbmod.metrics(settings)
-        with dbmod.transaction(conn) as cur:
+        with dbmod.cursor(settings, atomic=True) as cur:
             dbmod.load_file(cur, "web", ("datetime", "content", "ip", "host", "domain"), tsv.name)
-        conn.close()
     config = out / "bench-sessions.yaml"
     config.write_text(yaml.safe_dump({**settings.raw}))
     config.chmod(0o600)
@@ -217,13 +210,11 @@ def bench_sessions(server: sandbox.Server, out: Path, rows: int = 3_000_000) -> 
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if r.returncode:
         raise SystemExit(r.stderr)
-    conn = dbmod.metrics(settings)
-    with conn.cursor() as cur:
+    with dbmod.cursor(settings) as cur:
         cur.execute("SELECT COUNT(*), COALESCE(SUM(sessionid IS NOT NULL), 0) FROM web")
         total, stamped = cur.fetchone()
         cur.execute("SELECT COUNT(*) FROM websessions")
         n_sessions = cur.fetchone()[0]
-    conn.close()
     print(f"sessions benchmark: {total:,} web rows in one month, 60,000 addresses")
     print(f"  logfix-session: {took:6.2f} s  {total / took:>10,.0f} rows/s, {n_sessions:,} sessions, "
           f"{int(stamped):,} rows stamped (days 8, 16, 24 stay out, as in the reference)")
@@ -288,18 +279,17 @@ def bench_summaries(server: sandbox.Server, out: Path, web_rows: int = 10_000_00
     print(f"summaries benchmark: {web_rows:,} web rows, {HISTORY_MONTHS} months from {HISTORY_START} "
           f"(generated in {time.perf_counter() - t:.0f} s)")
     met = dbmod.quote_ident(settings.db.metrics_db)
-    conn = dbmod.metrics(settings)
-    t = time.perf_counter()
-    built = rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
-    took = time.perf_counter() - t
-    print(f"  rollups of all {len(built)} months: {took:6.1f} s ({took / len(built):.2f} s per month)")
-    with conn.cursor() as cur:
-        cur.execute("DELETE FROM hzflow_rollup_months WHERE month = '2026-06'")
-    conn.commit()
-    t = time.perf_counter()
-    rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
-    print(f"  check all months and rebuild one month's rollups: {time.perf_counter() - t:6.2f} s")
-    conn.close()
+    with dbmod.connection(settings) as conn:
+        t = time.perf_counter()
+        built = rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
+        took = time.perf_counter() - t
+        print(f"  rollups of all {len(built)} months: {took:6.1f} s ({took / len(built):.2f} s per month)")
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM hzflow_rollup_months WHERE month = '2026-06'")
+        conn.commit()
+        t = time.perf_counter()
+        rollups.bring_up_to_date(conn, met, "2026-06", say=lambda _: None)
+        print(f"  check all months and rebuild one month's rollups: {time.perf_counter() - t:6.2f} s")
     for label, use in (("from the rollups", True), ("by full rescan  ", False)):
         t = time.perf_counter()
         summary.summarize_month(settings, "2026-06", rollups=use, say=lambda _: None)

@@ -10,6 +10,7 @@ reference's month analysis does right after.
 from __future__ import annotations
 
 from . import db as dbmod
+from .enrich.tables import edited
 from .enrich.window import days, legacy_week_window
 from .errors import UsageError
 from .months import bounds
@@ -45,7 +46,6 @@ def clean_bots(settings, table: str, start, stop, *, dry_run: bool = False, say=
                             f"AND datetime <= %s AND ({match})", (day_lo, day_hi, *args))
             deleted += cur.fetchone()[0] if dry_run else n
         if table == "websessions" and deleted and not dry_run:
-            from .enrich.tables import edited
             edited(settings, cur, settings.db.metrics_db, table, start, stop, deleted)
     say(f"clean-bots {table}: {'would delete' if dry_run else 'deleted'} {deleted} rows "
         f"({len(domains)} domain and {len(hosts)} host entries)")

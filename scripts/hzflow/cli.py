@@ -17,9 +17,8 @@ from pathlib import Path
 
 from . import config as cfgmod
 from . import errors, months, version
-
-TABLES = ("web", "websessions", "toolstart", "sessionlog_metrics")
-STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
+from .enrich.tables import ENRICHABLE
+from .markers import MONTH_STAGES
 
 
 def _say(text: str) -> None:
@@ -292,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
                        ("fill-user-info", "fill citizenship, residence, org type from hub profiles")):
         sp = add(name, cmd_enrich, what)
         sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
-        sp.add_argument("table", choices=TABLES)
+        sp.add_argument("table", choices=ENRICHABLE)
         sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
     sp = add("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
              "(the workflow's resolve stage)", aliases=("enrich-month",))
@@ -343,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("rebuild", cmd_rebuild, "force one stage of a month (or months through --through) and what "
              "depends on it")
     sp.add_argument("month", type=_month)
-    sp.add_argument("--stage", choices=STAGES, default="imported",
+    sp.add_argument("--stage", choices=MONTH_STAGES, default="imported",
                     help="the stage to redo (default: imported, i.e. the whole month)")
     sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="also every month up to this one")
     sp.add_argument("-q", "--quiet", action="store_true")

@@ -20,16 +20,14 @@ from pathlib import Path
 
 import yaml
 
+from .errors import ConfigError
+
 ENV_VAR = "HZFLOW_CONFIG"
 PACKAGE_ROOT = Path(__file__).resolve().parent
 WORKFLOW_ROOT = PACKAGE_ROOT / "workflow"
 SCHEMA_FILE = WORKFLOW_ROOT / "config" / "config.schema.yaml"
 SAMPLE_FILE = WORKFLOW_ROOT / "config" / "config.yaml"
 SECRET_KEYS = ("password",)
-
-
-class ConfigError(Exception):
-    """A configuration problem an operator must fix; the message says which key."""
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when it is there: 10x faster

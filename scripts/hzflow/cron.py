@@ -10,7 +10,6 @@ with -q, and for each failed job its log and its first error line.
 
 from __future__ import annotations
 
-import fcntl
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from . import coverage, errors, markers, months
 from .config import WORKFLOW_ROOT, Settings
+from .locks import Lock
 
 SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
 PROFILE = WORKFLOW_ROOT / "profiles" / "default"
@@ -97,26 +97,9 @@ def run_log_dir(settings) -> Path:
     return settings.work_dir / "logs" / settings.site / "cron"
 
 
-class Lock:
-    def __init__(self, settings: Settings, name: str = LOCK_NAME):
-        settings.work_dir.mkdir(parents=True, exist_ok=True)
-        self.path = settings.work_dir / name
-        self.file = open(self.path, "a")
-
-    def __enter__(self) -> bool:
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    def __exit__(self, *exc) -> None:
-        self.file.close()
-
-
 def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: bool = False,
          say=print) -> int:
-    with Lock(settings) as held:
+    with Lock(settings, LOCK_NAME) as held:
         if not held:
             if not quiet:
                 say(f"hzflow cron: another run holds {settings.work_dir / LOCK_NAME}; nothing to do")

@@ -14,11 +14,7 @@ from typing import Iterator, Sequence
 import pymysql
 
 from .config import DbSettings, Settings
-
-
-class DatabaseError(Exception):
-    """The database could not be reached or refused a statement; the message says what to check."""
-
+from .errors import DatabaseError
 
 _IDENT = re.compile(r"^[A-Za-z0-9_]+$")
 

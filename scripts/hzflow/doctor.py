@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import closing
 from pathlib import Path
 
 from . import coverage, schema, sources
@@ -70,7 +71,7 @@ def _database(settings, d, f: Findings) -> None:
     except dbmod.DatabaseError as e:
         f.bad(str(e))
         return
-    try:
+    with closing(conn):
         with conn.cursor() as cur:
             f.ok(f"connected to MariaDB at {d.socket or f'{d.host}:{d.port}'} as {d.user!r}")
             cur.execute("SELECT @@local_infile, @@innodb_autoinc_lock_mode, VERSION(), @@datadir, @@tmpdir")
@@ -101,8 +102,6 @@ def _database(settings, d, f: Findings) -> None:
                 f.ok(f"hub database {d.hub_db} exists")
             else:
                 f.bad(f"hub database {d.hub_db} does not exist (check db.hub_db)")
-    finally:
-        conn.close()
 
 
 def _space(f: Findings, label: str, path: Path | None) -> None:

@@ -14,18 +14,44 @@ from __future__ import annotations
 
 import errno
 
+import pymysql
+
 OK, UNEXPECTED, CONFIG, DATABASE, INPUT, SERVICE, RESOURCES = 0, 1, 2, 3, 4, 5, 6
 SEVERITY = (CONFIG, DATABASE, RESOURCES, UNEXPECTED, INPUT, SERVICE)
 NAMES = {UNEXPECTED: "unexpected error", CONFIG: "configuration", DATABASE: "database",
          INPUT: "input", SERVICE: "service unavailable", RESOURCES: "local resources"}
 
 
-class MissingInput(Exception):
-    """Logs the month needs are not there (or could not be imported)."""
+class ConfigError(Exception):
+    """A configuration problem an operator must fix; the message says which key."""
 
 
 class UsageError(Exception):
     """A command was given an argument it cannot use (a table, a date range)."""
+
+
+class DatabaseError(Exception):
+    """The database could not be reached or refused a statement; the message says what to check."""
+
+
+class MissingInput(Exception):
+    """Logs the month needs are not there (or could not be imported)."""
+
+
+class UnreadableLog(Exception):
+    """A source file that cannot be read to the end (truncated or corrupt gzip, I/O error)."""
+
+
+class ResolverUnavailable(Exception):
+    """No query got an answer at all: the resolver is down or unreachable."""
+
+
+class GeoLookupFailed(Exception):
+    """The provider could not be asked about some addresses; they stay unfilled for the next run."""
+
+
+class NotRecorded(Exception):
+    """forget-import was asked about a file the ledger does not know."""
 
 
 def most_severe(codes) -> int:
@@ -38,15 +64,6 @@ def most_severe(codes) -> int:
 
 def classify(exc: BaseException) -> tuple[int, str]:
     """(exit status, one-line message) for an exception that ended a command."""
-    import pymysql
-
-    from .config import ConfigError
-    from .db import DatabaseError
-    from .enrich.dns import ResolverUnavailable
-    from .enrich.geo import GeoLookupFailed
-    from .imports.logparse import UnreadableLog
-    from .imports.provenance import NotRecorded
-
     if isinstance(exc, ConfigError):
         return CONFIG, f"config error: {exc}"
     if isinstance(exc, UsageError):

@@ -161,14 +161,12 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
     """Sessionize `month`; with rebuild, replace its sessions instead of adding to them."""
     began = time.monotonic()
     first, following = month_bounds(month)
-    reader = dbmod.metrics(settings)
-    writer = dbmod.metrics(settings)
     stats = {"stage": "logfix-session", "month": month, "sessions": 0, "events": 0, "jobs": 0,
              "dropped": 0}
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="sessions-", dir=settings.tmp_dir)
-    sessions_tsv, stamps_tsv = os.path.join(tmp, "sessions.tsv"), os.path.join(tmp, "stamps.tsv")
-    try:
+    with dbmod.connection(settings) as reader, dbmod.connection(settings) as writer, \
+            tempfile.TemporaryDirectory(prefix="sessions-", dir=settings.tmp_dir) as tmp:
+        sessions_tsv, stamps_tsv = os.path.join(tmp, "sessions.tsv"), os.path.join(tmp, "stamps.tsv")
         with reader.cursor() as cur:
             cur.execute("SELECT id, UNIX_TIMESTAMP(datetime), ip, host FROM toolstart "
                         "WHERE datetime >= %s AND datetime < %s + INTERVAL %s SECOND AND success = '1'",
@@ -210,13 +208,6 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
             elif job_stamps:
                 cur.executemany("UPDATE toolstart SET sessionid = %s WHERE id = %s",
                                 [(sid, tid) for tid, sid in job_stamps.items()])
-    finally:
-        reader.close()
-        writer.close()
-        for f in (sessions_tsv, stamps_tsv):
-            if os.path.exists(f):
-                os.unlink(f)
-        os.rmdir(tmp)
     stats["seconds"] = round(time.monotonic() - began, 2)
     say(f"logfix-session {month}: {stats['sessions']} sessions of {stats['events']} web rows, "
         f"{stats['jobs']} tool starts linked" + (f"; replaced {stats['dropped']} sessions" if rebuild else "")

@@ -30,7 +30,7 @@ import pymysql
 from . import clean, coverage, errors, markers, months, sessions, summary, tools
 from . import db as dbmod
 from .enrich import dns, domain, geo, hubdata
-from .imports import archive, days
+from .imports import archive, days, repair
 from .imports.provenance import recorded
 
 DNS_ATTEMPTS = 5
@@ -209,18 +209,12 @@ def resolve_steps(settings, month: str, dry_run: bool, say):
         ("fill-domain web", dated(domain.fill_domain, "web")),
         ("fill-domain toolstart", dated(domain.fill_domain, "toolstart")),
         ("clean-bots web", lambda: clean.clean_bots(settings, "web", start, stop, dry_run=dry_run, say=say)),
-        ("rebuild-webhits", lambda: _rebuild_webhits(settings, month, dry_run, say)),
+        ("rebuild-webhits", lambda: repair.rebuild_webhits(settings, month, dry_run=dry_run, say=say)),
         ("fill-user-info toolstart",
          lambda: hubdata.fill_user_info(settings, met, "toolstart", dry_run=dry_run, say=say)),
         ("fill-ipcountry web", dated(geo.fill_ipcountry, "web")),
         ("fill-ipcountry toolstart", dated(geo.fill_ipcountry, "toolstart")),
     ]
-
-
-def _rebuild_webhits(settings, month, dry_run, say):
-    from .imports.repair import rebuild_webhits
-
-    return rebuild_webhits(settings, month, dry_run=dry_run, say=say)
 
 
 def session_steps(settings, month: str, dry_run: bool, say):

@@ -22,6 +22,8 @@ from . import db as dbmod
 from .db import quote_ident as q
 from .enrich import dns, geo
 from .enrich.domain import get_domain
+from .errors import ConfigError
+from .locks import Lock
 
 IDLE_SECONDS = 3600
 # Crawler hosts the legacy map always labelled by their own name.
@@ -76,7 +78,6 @@ def _names(settings, cur, ips: list[str], resolver=None) -> dict[str, str]:
 def refresh(settings, *, dry_run: bool = False, resolver=None, provider=None, say=print) -> dict:
     target = xml_path(settings)
     if target is None:
-        from .config import ConfigError
         raise ConfigError(f"whoisonline: no app/site/stats/maps (or site/stats/maps) under hub_dir "
                           f"{settings.hub_dir}")
     d = settings.db
@@ -173,8 +174,6 @@ def _attr(value) -> str:
 
 def run_locked(settings, *, dry_run: bool = False, say=print) -> int:
     """whoisonline under its own non-blocking flock: a second one exits 0 at once."""
-    from .cron import Lock
-
     with Lock(settings, ".hzflow-whoisonline.lock") as held:
         if not held:
             say(f"whoisonline: another run holds the lock ({datetime.now():%H:%M:%S}); nothing to do")

@@ -193,3 +193,29 @@ def test_kill_9_in_the_middle_of_a_file_then_rerun_equals_an_uninterrupted_run(r
     uninterrupted = state(ready_hub)
     assert interrupted["web"] == uninterrupted["web"] and interrupted["webhits"] == uninterrupted["webhits"]
     assert [s[:2] + s[4:] for s in interrupted["sources"]] == [s[:2] + s[4:] for s in uninterrupted["sources"]]
+
+
+def test_an_impossible_date_skips_its_line_not_the_file(ready_hub, tmp_path):
+    log = access_log(tmp_path / "testhub-access.log-20250710", lines=50)
+    good = ready_hub.hzflow("import-apache", log, "--dry-run")
+    text = log.read_text().splitlines()
+    text[3] = text[3].replace("2025-07-10", "2025-04-31", 1)
+    text[4] = text[4].replace("2025-07-10", "1970-01-01", 1)
+    log.write_text("\n".join(text) + "\n")
+    import json
+    report = json.loads(ready_hub.hzflow("import-apache", log).stdout)
+    assert report["status"] == "imported" and report["skipped"]["impossible_date"] == 1
+    assert report["skipped"]["out_of_range"] == 1
+    assert report["kept"] >= json.loads(good.stdout)["kept"] - 2 > 0
+    assert ready_hub.query("SELECT COUNT(*) FROM web")[0][0] == report["kept"]
+    assert ready_hub.query("SELECT COUNT(*) FROM webhits WHERE datetime < '2025-07-01'")[0][0] == 0
+
+
+def test_a_marker_rewritten_after_a_crash_keeps_the_counts_of_the_real_import(ready_hub, tmp_path):
+    import json
+
+    log = access_log(tmp_path / "testhub-access.log-20250710")
+    first = json.loads(ready_hub.hzflow("import-apache", log).stdout)
+    again = json.loads(ready_hub.hzflow("import-apache", log).stdout)
+    assert again["status"] == "already imported"
+    assert (again["rows"], again["pk_range"], again["lines"]) == (first["rows"], first["pk_range"], first["lines"])

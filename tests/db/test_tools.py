@@ -76,3 +76,29 @@ def test_whoisonline_names_locates_and_draws_the_map(ready_hub, tmp_path):
                    ("d", "host-203-0-113-9.hosts.example.net", "example.net", "-", None)]
     xml = (maps / "whoisonline.xml").read_text()
     assert xml.count("<marker ") == 1 and "Users: 1" in xml and "Guests: 1" in xml
+
+
+def test_whoisonline_escapes_hostile_names_in_the_map(ready_hub, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from hzflow_dev.ptrserver import PtrServer
+
+    maps = tmp_path / "hub" / "app" / "site" / "stats" / "maps"
+    maps.mkdir(parents=True)
+    hostile = 'plain.x<script>alert(1)</script>.org'
+    service = Service()
+    try:
+        with PtrServer({"8.8.8.8": hostile, "193.0.6.139": 'a"b&c.example.org'}) as dns:
+            ready_hub.write_config(geoip={"provider": "service", "url": service.url},
+                                   dns={"nameservers": [dns.nameserver], "timeout": 0.5})
+            now = int(datetime.now().timestamp())
+            ready_hub.hub_query("INSERT INTO jos_session (session_id, time, ip, username, guest, userid) VALUES "
+                                "('a', %s, '8.8.8.8', %s, 0, 1), ('c', %s, '193.0.6.139', '', 1, 0)",
+                                (now - 10, 'eve"/><marker lat="0"', now - 30))
+            ready_hub.hzflow("whoisonline")
+    finally:
+        service.close()
+    root = ET.fromstring((maps / "whoisonline.xml").read_text())      # well-formed, nothing injected
+    assert root.tag == "markers" and {m.tag for m in root} == {"marker"} and len(root) == 1
+    assert set(root[0].attrib) == {"lat", "lng", "info", "bot"}
+    assert "x<script>alert(1)</script>.org" in root[0].get("info")     # shown as text, not as markup

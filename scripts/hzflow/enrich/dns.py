@@ -20,16 +20,13 @@ from datetime import datetime, timedelta
 
 from .. import db as dbmod
 from ..db import quote_ident as q
+from ..errors import ResolverUnavailable
 from . import tables
 from .window import days
 
 BATCH = 5000
 # A resolver that has not answered one of this many queries is not there.
 PROBE = 20
-
-
-class ResolverUnavailable(Exception):
-    """No query got an answer at all: the resolver is down or unreachable."""
 
 
 class Resolver:

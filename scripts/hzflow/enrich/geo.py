@@ -19,8 +19,8 @@ from __future__ import annotations
 import ipaddress
 
 from .. import db as dbmod
-from ..config import ConfigError
 from ..db import quote_ident as q
+from ..errors import ConfigError, GeoLookupFailed
 from . import tables
 from .window import legacy_week_window
 
@@ -29,10 +29,6 @@ CACHE_DAYS = 90
 LEGACY_CACHE_MAX = 2**31 - 1
 BATCH = 100
 GEO_FIELDS = ("countrySHORT", "countryLONG", "ipREGION", "ipCITY", "ipLATITUDE", "ipLONGITUDE")
-
-
-class GeoLookupFailed(Exception):
-    """The provider could not be asked about some addresses; they stay unfilled for the next run."""
 
 
 def ip_number(ip: str) -> int | None:

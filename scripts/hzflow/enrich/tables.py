@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ..db import quote_ident
 from ..errors import UsageError
+from ..rollups import forget_months
 
 ENRICHABLE = ("web", "websessions", "toolstart", "sessionlog_metrics")
 
@@ -32,9 +34,6 @@ def edited(settings, cur, database: str, table: str, start, stop, rows: int) -> 
     """
     if not rows or table != "websessions" or database != settings.db.metrics_db:
         return
-    from ..db import quote_ident
-    from ..rollups import forget_months
-
     lo = f"{start - timedelta(days=1):%Y-%m}" if start else "0000-00"
     hi = f"{stop:%Y-%m}" if stop else "9999-12"
     forget_months(cur, quote_ident(settings.db.metrics_db), lo, hi)

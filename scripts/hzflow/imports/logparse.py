@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from ..errors import UnreadableLog
+
 # --------------------------------------------------------------- access log
 # Current layout, 23 fields:
 #   date time zone pid ident "request" status bytes ip "referrer" "agent"
@@ -195,10 +197,6 @@ class LineDates:
 
 
 # --------------------------------------------------------------- input files
-class UnreadableLog(Exception):
-    """A source file that cannot be read to the end (truncated or corrupt gzip, I/O error)."""
-
-
 def open_text(path: Path):
     """Text lines of a plain or gzip log; undecodable bytes become U+FFFD."""
     raw = open(path, "rb")

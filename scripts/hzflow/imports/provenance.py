@@ -15,6 +15,7 @@ from pathlib import Path
 import pymysql
 
 from .. import db as dbmod
+from ..errors import NotRecorded
 from ..sources import canonical_name
 
 TABLES = ("web", "userlogin")
@@ -74,10 +75,6 @@ def recorded(cur, path: Path, table: str) -> dict | None:
         extra = {}
     return {"file": str(path), "table": table, "status": "already imported", "rows": rows,
             "pk_range": [pk_start, pk_end], "imported_at": imported_at, **extra}
-
-
-class NotRecorded(Exception):
-    """forget-import was asked about a file the ledger does not know."""
 
 
 def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=print) -> int:

@@ -194,8 +194,7 @@ def init(settings: Settings, *, dry_run: bool = False, reference_data: Path | No
          say=print) -> list[str]:
     """Create or adopt the metrics database and load reference data; returns the statements."""
     database = settings.db.metrics_db
-    conn = dbmod.connect(settings)
-    try:
+    with dbmod.connection(settings, None) as conn:
         with conn.cursor() as cur:
             statements = plan(cur, database)
             done = applied_migrations(cur, database)
@@ -223,8 +222,6 @@ def init(settings: Settings, *, dry_run: bool = False, reference_data: Path | No
                 cur.execute(f"INSERT IGNORE INTO {q(database)}.hzflow_migrations "
                             f"(id, description, hzflow_version) VALUES (%s, %s, %s)",
                             (mid, desc, version()))
-    finally:
-        conn.close()
     if dry_run:
         say("[dry-run] reference data: " + (f"load {reference_data}" if reference_data
                                             else "hzflow defaults into whichever tables are empty"))
@@ -236,8 +233,7 @@ def init(settings: Settings, *, dry_run: bool = False, reference_data: Path | No
 def load_reference_data(settings: Settings, dump: Path | None, *, say=print) -> None:
     """Load an operator's dump, or hzflow's defaults into reference tables that are empty."""
     database = settings.db.metrics_db
-    conn = dbmod.connect(settings, database, client_flag=CLIENT.MULTI_STATEMENTS)
-    try:
+    with dbmod.connection(settings, database, client_flag=CLIENT.MULTI_STATEMENTS) as conn:
         if dump is not None:
             run_sql_file(conn, dump)
             say(f"loaded reference data from {dump}")
@@ -251,5 +247,4 @@ def load_reference_data(settings: Settings, dump: Path | None, *, say=print) -> 
         loaded = sorted(empty - {"exclude_list"})
         if loaded:
             say("loaded hzflow's default reference data into empty tables: " + ", ".join(loaded))
-    finally:
-        conn.close()
+
