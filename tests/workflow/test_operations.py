@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import yaml
 
 from hzflow import cron, markers, months
 from hzflow_dev import synth
@@ -233,3 +234,56 @@ def test_the_plan_parser_reads_real_snakemake_output(tree, today):
     out = subprocess.run(cron.snakemake_argv(tree.settings, ["--dry-run"]), capture_output=True, text=True)
     reasons = {j["rule"]: cron.short_reason(j["reason"]) for j in cron.parse_dry_run(out.stdout) if "reason" in j}
     assert reasons["import_days"] == "not built yet" and reasons["resolve_month"].startswith("after")
+
+
+# ------------------------------------------------------------ rows of another month, secrets
+def test_rows_a_later_file_brings_into_a_finished_month_rebuild_that_month(tree, today):
+    tree.hzflow("cron")
+    first = closed(tree, today)[0]
+    last_day = months.last_day(first)
+    before = marker_times(tree)
+    late = months.first_day(months.following(first)) + timedelta(days=5)      # a new day of the next month
+    path = tree.apache / f"{tree.site}-access.log-{late:%Y%m%d}"
+    ok = synth.access_line(synth.datetime(late.year, late.month, late.day, 9), "192.0.2.44",
+                           "GET /resources/7 HTTP/1.1", 200, 500, "https://hub.example.org/", "Mozilla/5.0", 3)
+    stray = [synth.access_line(synth.datetime(last_day.year, last_day.month, last_day.day, 23, 58), "192.0.2.45",
+                               "GET /resources/8 HTTP/1.1", 200, 500, "https://hub.example.org/", "Mozilla/5.0", 3),
+             synth.access_line(synth.datetime(late.year, late.month, late.day - 2, 9), "192.0.2.46",
+                               "GET /resources/9 HTTP/1.1", 200, 500, "https://hub.example.org/", "Mozilla/5.0", 3)]
+    path.write_text("\n".join([ok, *stray]) + "\n")
+    tree.hzflow("cron")
+    record = markers.read(markers.day_marker(tree.settings, str(late)))
+    assert record["files"]["access"]["skipped"]["out_of_range"] == 2          # further than a day away
+    # within the tolerance: the last minutes of the finished month in the next month's first file
+    nxt = months.first_day(months.following(first))
+    edge = tree.apache / f"{tree.site}-access.log-{nxt:%Y%m%d}"
+    if edge.exists() or any(tree.root.rglob(f"*access.log-{nxt:%Y%m%d}*")):
+        pytest.skip("the tree already has that day")
+    edge.write_text(stray[0] + "\n")
+    tree.hzflow("cron")
+    tree.hzflow("cron")                          # the day's record names the month it reached
+    after = marker_times(tree)
+    assert {f"dns-resolved/{first}.json", f"sessionized/{first}.json", f"summarized/{first}.json"} <= changed(
+        before, after)
+    host, domain, country = tree.query("SELECT host, domain, ipcountry FROM web WHERE ip = '192.0.2.45'")[0]
+    assert host and domain and country                       # enriched with its month
+    assert tree.query("SELECT hits FROM webhits WHERE datetime = %s", (str(last_day),)) == [(1,)]
+
+
+def test_a_failing_run_never_writes_the_password_and_a_readable_config_is_refused(tree, tmp_path):
+    secret = "Pa55-w0rd-5ecret-XYZ"
+    data = yaml.safe_load(tree.config_path.read_text())
+    data["db"]["password"] = secret
+    tree.config_path.write_text(yaml.safe_dump(data))
+    tree.config_path.chmod(0o644)
+    for command in (["cron", "-q"], ["doctor"], ["status"], ["init"]):
+        r = tree.hzflow(*command, check=False)
+        if command[0] in ("cron", "doctor", "init"):
+            assert r.returncode != 0 and "chmod 600" in r.stdout + r.stderr, command
+        assert secret not in r.stdout + r.stderr
+    tree.config_path.chmod(0o600)
+    r = tree.hzflow("cron", "-q", check=False)               # wrong password: every job fails
+    assert r.returncode == 3 and secret not in r.stdout + r.stderr
+    for path in tree.root.rglob("*"):
+        if path.is_file() and path != tree.config_path:
+            assert secret.encode() not in path.read_bytes(), path
