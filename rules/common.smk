@@ -85,10 +85,8 @@ def resolve_inputs(wildcards):
     months that brought rows into it, the previous month (order only), a due DNS retry.
     """
     month = wildcards.month
-    inputs = [
-        str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.recorded_days_of(month)
-    ]
-    inputs += [str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.late_days(month)]
+    days = COVERAGE.recorded_days_of(month) + COVERAGE.late_days(month)
+    inputs = [str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.newest(days)]
     if COVERAGE.pending and (
         COVERAGE.has_pending(month)
         or _missing(marker("imported", month), marker("dns-resolved", month))

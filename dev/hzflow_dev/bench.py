@@ -47,7 +47,6 @@ from hzflow import db as dbmod
 from hzflow import schema
 from hzflow.imports import access, apache
 from hzflow.imports.logparse import LineDates
-from hzflow.months import between as months_between
 
 from . import sandbox, synth
 
@@ -297,35 +296,44 @@ def bench_summaries(server: sandbox.Server, out: Path, web_rows: int = 10_000_00
 
 
 def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
-    """`hzflow plan` (snakemake -n) on an up-to-date tree of `years` years, one log day per month."""
+    """`hzflow plan` and `hzflow cron` on an up-to-date tree of `years` years: a day marker and two
+    archived logs for every day, every month's markers built."""
     import os
+    import shutil
+    import subprocess
+    from datetime import timedelta
 
     from hzflow import coverage, cron, markers, months
 
     root = out / "plan-tree"
+    shutil.rmtree(root, ignore_errors=True)
     data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
-            "paths": {"apache_daily": str(root / "apache"), "hub_daily": str(root / "hub"),
+            "paths": {"apache_daily": str(root / "apache" / "daily"), "hub_daily": str(root / "hub" / "daily"),
                       "work_dir": str(root / "work")}}
     config = out / "bench-plan.yaml"
     config.write_text(yaml.safe_dump(data))
     config.chmod(0o600)
     settings = cfgmod.load(config)
     last = months.current()
-    span = months_between(f"{int(last[:4]) - years:04d}{last[4:]}", last)
-    clock = time.time() - 10 * len(span) - 100
-    for month in span:
-        day = f"{month}-{'01' if month == last else str(months.last_day(month).day)}"
+    first = months.first_day(f"{int(last[:4]) - years:04d}{last[4:]}")
+    clock = time.time() - 10 * 366 * years - 1000
+    day, n = first, 0
+    while day < months.today():
+        stamp = f"{day:%Y%m%d}"
         files = {}
-        for kind, folder, name in (("apache", root / "apache", f"bench-access.log-{day.replace('-', '')}"),
-                                   ("auth", root / "hub", f"cmsauth.log-{day.replace('-', '')}")):
+        for kind, folder, name in (("access", settings.apache_imported, f"bench-access.log-{stamp}.gz"),
+                                   ("auth", settings.hub_imported, f"cmsauth.log-{stamp}.gz")):
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text("")
-            os.utime(folder / name, (clock, clock))
+            (folder / name).write_bytes(b"")
             files[kind] = {"file": str(folder / name)}
-        markers.write(markers.day_marker(settings, day), {"day": day, "files": files})
-        os.utime(markers.day_marker(settings, day), (clock, clock))
+        path = markers.day_marker(settings, str(day))
+        markers.write(path, {"day": str(day), "files": files})
+        os.utime(path, (clock, clock))
+        clock += 1
+        day += timedelta(days=1)
+        n += 1
     cov = coverage.Coverage(settings)
-    for month in span:
+    for month in cov.months:
         for stage in cov.stages(month):
             clock += 1
             path = markers.marker(settings, stage, month)
@@ -335,8 +343,13 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     lines = []
     cron.plan(settings, [], say=lines.append)
     took = time.perf_counter() - t
-    print(f"plan benchmark: {len(span)} months ({years} years) up to date, one log day each")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(config), "cron", "-q"], check=True)
+    idle = time.perf_counter() - t
+    print(f"plan benchmark: {len(cov.months)} months ({years} years) up to date, {n:,} days with markers "
+          f"and {2 * n:,} archived logs")
     print(f"  hzflow plan (snakemake -n): {took:6.2f} s: {lines[0] if lines else ''}")
+    print(f"  hzflow cron with nothing new: {idle:6.2f} s")
 
 
 def main(argv=None) -> int:

@@ -40,21 +40,24 @@ class Unit:
         return self.day + ":" + ",".join(sorted(s.name for s in self.found.values()))
 
 
-def _read_day_markers(settings) -> dict[str, dict]:
+def _read_day_markers(settings) -> tuple[dict[str, dict], dict[str, int]]:
+    """day -> the day marker's record, and day -> its mtime (ns)."""
     directory = markers.day_marker(settings, "x").parent
-    records = {}
+    records, mtimes = {}, {}
     try:
-        names = os.listdir(directory)
+        entries = list(os.scandir(directory))
     except FileNotFoundError:
-        return records
-    for name in names:
+        return records, mtimes
+    for entry in entries:
+        name = entry.name
         if name.endswith(".json") and not name.startswith(markers.TEMP_PREFIX) and len(name) == 15:
             try:
-                with open(directory / name) as f:
+                with open(entry.path) as f:
                     records[name[:10]] = json.load(f)
+                mtimes[name[:10]] = entry.stat().st_mtime_ns
             except (OSError, ValueError):
                 continue
-    return records
+    return records, mtimes
 
 
 def recorded_names(record: dict | None) -> set[str]:
@@ -69,7 +72,7 @@ class Coverage:
         self.settings = settings
         self.today = months.today()
         self.found = sources.discover_all(settings, warn=warn)
-        self.records = _read_day_markers(settings)
+        self.records, self.mtimes = _read_day_markers(settings)
         self.no_data_months = months.expand(settings.get("months", "no_data"))
         self.grace = timedelta(days=int(settings.get("months", "grace_days")))
         self.publish_partial = bool(settings.get("months", "publish_partial"))
@@ -78,6 +81,23 @@ class Coverage:
     def days(self) -> list[str]:
         """Every day with logs, found now or imported before."""
         return sorted(set(self.found) | set(self.records))
+
+    @cached_property
+    def _days_by_month(self) -> dict[str, list[str]]:
+        by_month: dict[str, list[str]] = {}
+        for day in self.days:
+            by_month.setdefault(day[:7], []).append(day)
+        return by_month
+
+    @cached_property
+    def _late_by_month(self) -> dict[str, list[str]]:
+        late: dict[str, list[str]] = {}
+        for day, record in sorted(self.records.items()):
+            if day not in self.pending_days:
+                for month, rows in (record.get("rows_by_month") or {}).items():
+                    if rows and not day.startswith(month):
+                        late.setdefault(month, []).append(day)
+        return late
 
     @cached_property
     def months(self) -> list[str]:
@@ -107,19 +127,26 @@ class Coverage:
         return markers.key_of(u.key() for u in self.pending) if self.pending else None
 
     def days_of(self, month: str) -> list[str]:
-        return [d for d in self.days if d.startswith(month)]
+        return self._days_by_month.get(month, [])
 
     def recorded_days_of(self, month: str) -> list[str]:
         return [d for d in self.days_of(month) if d in self.records and d not in self.pending_days]
 
+    def newest(self, days: list[str]) -> list[str]:
+        """The most recently written of these days' markers: the one input that stands for all.
+
+        A month's stage is older than one of its day markers exactly when it
+        is older than the newest, and one input per month keeps the DAG of a
+        hub with years of days small.
+        """
+        return [max(days, key=lambda d: (self.mtimes.get(d, 0), d))] if days else []
+
     def has_pending(self, month: str) -> bool:
-        return any(d.startswith(month) for d in self.pending_days)
+        return any(d in self.pending_days for d in self.days_of(month))
 
     def late_days(self, month: str) -> list[str]:
         """Days of other months whose logs brought rows dated in this month."""
-        return sorted(d for d, r in self.records.items()
-                      if not d.startswith(month) and d not in self.pending_days
-                      and r.get("rows_by_month", {}).get(month))
+        return self._late_by_month.get(month, [])
 
     def is_current(self, month: str) -> bool:
         return month == months.of(self.today)
@@ -127,7 +154,7 @@ class Coverage:
     def complete(self, month: str) -> bool:
         if month >= months.of(self.today):
             return False
-        if str(months.last_day(month)) in self.days or any(d > f"{month}-31" for d in self.days):
+        if str(months.last_day(month)) in self.days_of(month) or (self.days and self.days[-1] > f"{month}-31"):
             return True
         return self.today >= months.first_day(months.following(month)) + self.grace
 

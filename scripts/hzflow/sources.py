@@ -9,6 +9,8 @@ places, the earlier place wins and the other file is reported, not used.
 
 from __future__ import annotations
 
+import fnmatch
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +36,7 @@ class Source:
 
 def canonical_name(path: Path | str) -> str:
     """The file name without a compression suffix: the key provenance is recorded under."""
-    name = Path(path).name
+    name = os.path.basename(path)
     for suffix in COMPRESSED_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
@@ -63,24 +65,32 @@ def _pattern(settings: Settings, kind: str) -> str:
     return f"{settings.site}-access*log*" if kind == "access" else "cmsauth*log*"
 
 
+def _files(directory: Path, pattern: str) -> list[tuple[str, Path]]:
+    """(name, path) of the regular files matching pattern, sorted (one directory read, no stat each)."""
+    try:
+        with os.scandir(directory) as entries:
+            return sorted((e.name, directory / e.name) for e in entries
+                          if fnmatch.fnmatchcase(e.name, pattern) and e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def _candidates(directory: Path, pattern: str, with_years: bool):
-    if not directory.is_dir():
-        return
-    yield from sorted(directory.glob(pattern))
-    if with_years:
+    yield from _files(directory, pattern)
+    if with_years and directory.is_dir():
         for sub in sorted(directory.iterdir()):
             if sub.is_dir() and re.fullmatch(r"\d{4}", sub.name):
-                yield from sorted(sub.glob(pattern))
+                yield from _files(sub, pattern)
 
 
 def discover(settings: Settings, kind: str, warn=None) -> dict[str, Source]:
     """day -> Source for every log of `kind` found, highest-priority place first."""
     found: dict[str, Source] = {}
     for directory, with_years in _places(settings, kind):
-        for path in _candidates(directory, _pattern(settings, kind), with_years):
-            if path.name.endswith("~") or not path.is_file():
+        for name, path in _candidates(directory, _pattern(settings, kind), with_years):
+            if name.endswith("~"):
                 continue
-            day = day_of(path.name)
+            day = day_of(name)
             if day is None:
                 continue
             if day in found:

@@ -6,6 +6,7 @@ import errno
 
 import pymysql
 import pytest
+
 from hzflow import cli, doctor, errors
 from hzflow.imports import logparse as lp
 
