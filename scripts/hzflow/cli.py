@@ -253,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     def month_arg(sp, what="default: this month"):
         sp.add_argument("month", type=_month, nargs="?", help=what)
 
+    def month_stage(name, func, help, **kw):
+        """A workflow stage by hand: one month, and the marker to write when it is done."""
+        sp = add(name, func, help, **kw)
+        sp.add_argument("month", type=_month)
+        sp.add_argument("--marker", type=Path, help="write this marker when the stage is done")
+        return sp
+
     sp = add("init", cmd_init, "create the metrics database, or adopt an existing one in place")
     sp.add_argument("--reference-data", type=Path, metavar="FILE.sql",
                     help="load this SQL dump of reference tables instead of hzflow's defaults")
@@ -272,10 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("import-day", cmd_import_days, "import one day's logs and write its marker")
     sp.add_argument("days", type=_day, nargs=1, metavar="DAY")
     sp.add_argument("--marker", type=Path, help=argparse.SUPPRESS)
-    sp = add("import-month", cmd_import_month, "check that every log of a month is imported (importing "
-             "any the ledger lacks)")
-    sp.add_argument("month", type=_month)
-    sp.add_argument("--marker", type=Path)
+    month_stage("import-month", cmd_import_month, "check that every log of a month is imported (importing "
+                "any the ledger lacks)")
     sp = add("archive-logs", cmd_archive_logs, "gzip a month's imported logs and move them to imported/")
     sp.add_argument("month", type=_month)
     sp = add("forget-import", cmd_forget_import, "remove exactly the rows one imported file brought")
@@ -293,11 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
         sp.add_argument("table", choices=ENRICHABLE)
         sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
-    sp = add("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
-             "(the workflow's resolve stage)", aliases=("enrich-month",))
-    sp.add_argument("month", type=_month)
+    sp = month_stage("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
+                     "(the workflow's resolve stage; the marker is dns-resolved)", aliases=("enrich-month",))
     sp.add_argument("--imported-marker", type=Path, help="write the imported marker after the check")
-    sp.add_argument("--marker", type=Path, help="write the dns-resolved marker at the end")
     sp = add("logfix-session", cmd_logfix_session, "coalesce a month's web rows into websessions")
     month_arg(sp)
     sp = add("clean-bots", cmd_clean_bots, "delete rows of excluded domains and hosts (exclude_list)")
@@ -315,14 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = add(name, cmd_tool_stage, what)
         sp.set_defaults(stage=stage)
         month_arg(sp)
-    sp = add("tool-stats", cmd_tool_stats, "a month's tool sessions enriched, then its tool statistics "
-             "(the workflow's tool-stats stage)")
-    sp.add_argument("month", type=_month)
-    sp.add_argument("--marker", type=Path)
-    sp = add("sessionize-month", cmd_sessionize_month, "rebuild a month's sessions and enrich them "
-             "(the workflow's sessionize stage)")
-    sp.add_argument("month", type=_month)
-    sp.add_argument("--marker", type=Path)
+    month_stage("tool-stats", cmd_tool_stats, "a month's tool sessions enriched, then its tool statistics "
+                "(the workflow's tool-stats stage)")
+    month_stage("sessionize-month", cmd_sessionize_month, "rebuild a month's sessions and enrich them "
+                "(the workflow's sessionize stage)")
     sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
     sp.add_argument("month", type=_month)
     sp.add_argument("--rescan", action="store_true",
