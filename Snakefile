@@ -16,6 +16,7 @@ include: "rules/resolve.smk"
 include: "rules/tools.smk"
 include: "rules/sessions.smk"
 include: "rules/summarize.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -127,6 +127,13 @@ def dns_retry_due(month):
     return record.get("dns_attempt", 0) + 1
 
 
+def report_inputs(wildcards):
+    """Every summary built now: the report reads them all."""
+    return [
+        marker("summarized", m) for m in MONTHS if "summarized" in COVERAGE.stages(m)
+    ]
+
+
 def all_targets():
     """Every stage marker each month builds now, the pending import and the due DNS retries.
 
@@ -139,4 +146,6 @@ def all_targets():
     targets += [
         str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None
     ]
+    if SETTINGS.get("report", "enabled") and report_inputs(None):
+        targets.append(f"report/{SITE}/index.html")
     return targets + ([batch_marker()] if COVERAGE.pending else [])

@@ -65,29 +65,6 @@ def summary(server: sandbox.Server, metrics_db: str, hub_db: str) -> None:
           f"{bots} crawler user agents known; {tool_cells} tool statistics cells in the hub database")
 
 
-def headline(server: sandbox.Server, metrics_db: str, month: str) -> None:
-    """The last complete month's headline numbers, read back from the summary tables."""
-    conn = server.connect(metrics_db)
-    cells = {}
-    with conn.cursor() as cur:
-        for label, table, rowid in (("users (all kinds)", "summary_user_vals", 1),
-                                    ("simulation users", "summary_user_vals", 2),
-                                    ("interactive visitors", "summary_user_vals", 7),
-                                    ("download visitors", "summary_user_vals", 8),
-                                    ("registered users who logged in", "summary_user_vals", 6),
-                                    ("simulation runs", "summary_simusage_vals", 2),
-                                    ("sessions (15 min+ or with jobs)", "summary_misc_vals", 2),
-                                    ("web hits", "summary_misc_vals", 8)):
-            cur.execute(f"SELECT value FROM {table} WHERE rowid = %s AND colid = 1 AND period = 1 "
-                        f"AND datetime = %s", (rowid, f"{month}-00"))
-            row = cur.fetchone()
-            cells[label] = row[0] if row else "-"
-    conn.close()
-    print(f"\nHeadline numbers for {month} (summary tables, period 1 = the month):")
-    for label, value in cells.items():
-        print(f"  {label:<34} {value}")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("demo-out"), help="where everything goes")
@@ -134,9 +111,10 @@ def main(argv=None) -> int:
         hzflow(config, "status")
         hzflow(config, "plan")
         summary(server, metrics_db, hub_db)
-        headline(server, metrics_db, months.preceding(months.of(today)))
-        print(f"\ndemo: markers in {out / 'work' / 'state' / site}, logs of each job in "
-              f"{out / 'work' / 'logs' / site}; config {config}")
+        hzflow(config, "show", months.preceding(months.of(today)))
+        print(f"\ndemo: the report is {out / 'work' / 'report' / site / 'index.html'} (CSV files beside it); "
+              f"markers in {out / 'work' / 'state' / site}, logs of each job in {out / 'work' / 'logs' / site}; "
+              f"config {config}")
     finally:
         ptr.__exit__(None, None, None)
         if a.keep and server.process:

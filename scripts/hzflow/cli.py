@@ -197,6 +197,16 @@ def cmd_summarize(settings, a):
     stages.summarize(settings, _this_month(a), marker=a.marker, dry_run=a.dry_run, say=_say)
 
 
+def cmd_report(settings, a):
+    from . import report
+    report.build(settings, report.chosen_months(settings, a.months), a.out, say=_say)
+
+
+def cmd_show(settings, a):
+    from . import report
+    return report.show(settings, a.month, say=_say)
+
+
 def cmd_whoisonline(settings, a):
     from .whoisonline import run_locked
     return run_locked(settings, dry_run=a.dry_run, say=_say if a.verbose else lambda _text: None)
@@ -336,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "hzflow runs any month asked for")
         if name == "summarize":
             sp.add_argument("--marker", type=Path)
+    sp = add("report", cmd_report, "write the usage report: one HTML page with charts, and CSV files",
+             dry_run=False)
+    sp.add_argument("--months", metavar="A..B", help="the months to show (default: every summarized month)")
+    sp.add_argument("--out", type=Path, help="directory (default: <work_dir>/report/<site>)")
+    sp = add("show", cmd_show, "a month's headline numbers in the terminal, with what each one counts",
+             dry_run=False)
+    sp.add_argument("month", type=_month)
     sp = add("whoisonline", cmd_whoisonline, "refresh jos_session_geo and the who-is-online map XML")
     sp.add_argument("-v", "--verbose", action="store_true", help="say what was done (silent by default)")
     sp = add("rebuild", cmd_rebuild, "force one stage of a month (or months through --through) and what "

@@ -1,0 +1,22 @@
+"""The usage report: one self-contained page and its CSV files, rebuilt when a summary changes."""
+
+
+rule report:
+    input:
+        report_inputs,
+    output:
+        report(
+            f"report/{SITE}/index.html",
+            category="Usage",
+            caption="../config/report-caption.rst",
+        ),
+    log:
+        rule_log("report", "index"),
+    priority: 0
+    conda:
+        "../envs/hzflow.yaml"
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} report >> {log} 2>&1"

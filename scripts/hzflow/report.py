@@ -1,0 +1,374 @@
+"""hzflow report and hzflow show: the numbers hzflow wrote, as a page, CSV files and a terminal table.
+
+Every usage number is read back from the cells hzflow wrote (summary_*_vals,
+the hub's tool and resource statistics): what the hub's usage pages show,
+never computed a second way.  The pipeline's own figures come from its
+markers and Snakemake's benchmark files, and the DNS/geo coverage from the
+rows themselves.
+
+Charts are SVG drawn by matplotlib (a plotting library every Python user
+knows, maintained, and able to write static vector images): the page is one
+self-contained file with no script and no network access, so it opens the
+same in any browser, in a mail attachment or on a machine without Internet.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import time
+from pathlib import Path
+
+from . import coverage, markers, months, version
+from . import db as dbmod
+from .db import quote_ident as q
+
+PERIOD_NAMES = {1: "the month", 0: "calendar year to date", 3: "quarter to date",
+                12: "rolling twelve months", 13: "fiscal year (October to September) to date",
+                14: "all time (since 1995)"}
+PERIOD_ORDER = (1, 3, 0, 13, 12, 14)
+
+# (table, rowid, label, what it counts): the headline figures, in the order the legend explains them.
+HEADLINE = (
+    ("summary_user_vals", 1, "users (all kinds)",
+     "registered users plus interactive and download visitors who never logged in (rows 6 + 7 + 8)"),
+    ("summary_user_vals", 6, "registered users who logged in",
+     "distinct accounts with a login or a simulation in the CMS auth log"),
+    ("summary_user_vals", 7, "interactive visitors",
+     "distinct address and host with a session of 15 minutes or more and no tool job, "
+     "from an address no registered user logged in from"),
+    ("summary_user_vals", 8, "download visitors",
+     "distinct address and host that downloaded in a session under 15 minutes, likewise"),
+    ("summary_user_vals", 2, "simulation users",
+     "distinct accounts with a successful tool run (toolstart, from the hub's job log)"),
+    ("summary_simusage_vals", 2, "simulation runs",
+     "successful tool runs (toolstart): counts runs, where 'tool jobs' of web sessions count "
+     "sessions that started one"),
+    ("summary_misc_vals", 2, "sessions (15 min+ or with jobs)", "web sessions long enough to count as use"),
+    ("summary_misc_vals", 5, "visits", "all web sessions"),
+    ("summary_misc_vals", 6, "new accounts", "accounts registered in the period"),
+    ("summary_misc_vals", 8, "web hits", "requests kept by the import (after crawlers and assets)"),
+    ("summary_misc_vals", 7, "busiest login day", "the day with the most distinct logins"),
+)
+RESIDENCE = {3: "United States", 4: "Asia", 5: "Europe", 6: "other"}
+ORGTYPE = {8: "education", 9: "industry", 10: "government", 11: "other"}
+
+
+# ----------------------------------------------------------------- reading
+def summary_cells(cur, met: str, months_: list[str]) -> dict[tuple, str]:
+    """(table, month, rowid, colid, period) -> value, for the months asked for."""
+    out = {}
+    stamps = tuple(f"{m}-00" for m in months_) or ("",)
+    for table in ("summary_user_vals", "summary_simusage_vals", "summary_misc_vals"):
+        cur.execute(f"SELECT DATE_FORMAT(datetime, '%%Y-%%m'), rowid, colid, period, value FROM {met}.{q(table)} "
+                    f"WHERE datetime IN %s", (stamps,))
+        for month, rowid, colid, period, value in cur.fetchall():
+            out[(table, month, int(rowid), int(colid), int(period))] = value
+    return out
+
+
+def number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def summarized_months(settings) -> list[str]:
+    cov = coverage.Coverage(settings)
+    return [m for m in cov.months if markers.marker(settings, "summarized", m).exists()]
+
+
+def collect(settings, chosen: list[str]) -> dict:
+    """Everything the report shows, as plain data."""
+    met, hub, prefix = q(settings.db.metrics_db), q(settings.db.hub_db), settings.db.prefix
+    with dbmod.cursor(settings, None) as cur:
+        cells = summary_cells(cur, met, chosen)
+        last = chosen[-1] if chosen else None
+        tools, resources = [], []
+        if last:
+            cur.execute(f"SELECT `rank`, name, value FROM {hub}.{q(prefix + 'stats_topvals')} WHERE top = 2 "
+                        f"AND period = 1 AND datetime = %s AND `rank` > 0 ORDER BY `rank` LIMIT 10",
+                        (months.stamp(last),))
+            tools = [(name.split(" ~ ", 1)[-1], int(v)) for _, name, v in cur.fetchall()]
+            cur.execute(f"SELECT r.title, s.users FROM {hub}.{q(prefix + 'resource_stats')} s "
+                        f"JOIN {hub}.{q(prefix + 'resources')} r ON r.id = s.resid WHERE s.restype <> 7 "
+                        f"AND s.period = 1 AND s.datetime = %s ORDER BY s.users DESC, r.id LIMIT 10",
+                        (f"{last}-01",))
+            resources = [(title, int(users or 0)) for title, users in cur.fetchall()]
+        coverage_rows = []
+        for month in chosen:
+            lo, hi = months.bounds(month)
+            cur.execute(f"SELECT COUNT(*), COUNT(NULLIF(NULLIF(host, ''), '?')), "
+                        f"COUNT(NULLIF(NULLIF(ipcountry, ''), '-')) FROM {met}.web "
+                        f"WHERE datetime >= %s AND datetime < %s", (lo, hi))
+            rows, named, located = cur.fetchone()
+            coverage_rows.append({"month": month, "web_rows": rows, "with_host": named, "with_country": located})
+    return {"cells": cells, "tools": tools, "resources": resources, "coverage": coverage_rows,
+            "days": pipeline_days(settings, chosen), "stages": stage_seconds(settings, chosen)}
+
+
+def pipeline_days(settings, chosen: list[str]) -> list[dict]:
+    """Per imported day: rows, lines, malformed and crawler lines, from the day markers."""
+    out = []
+    cov = coverage.Coverage(settings)
+    for day, record in sorted(cov.records.items()):
+        if day[:7] not in chosen:
+            continue
+        row = {"day": day, "web_rows": 0, "logins": 0, "lines": 0, "malformed": 0, "crawlers": 0}
+        for kind, f in (record.get("files") or {}).items():
+            row["lines"] += f.get("lines") or 0
+            row["malformed"] += f.get("malformed") or 0
+            if kind == "access":
+                row["web_rows"] += f.get("rows") or 0
+                skipped = f.get("skipped") or {}
+                row["crawlers"] += (skipped.get("bot_agent") or 0) + (skipped.get("no_referrer_crawl") or 0)
+            else:
+                row["logins"] += f.get("rows") or 0
+        out.append(row)
+    return out
+
+
+def stage_seconds(settings, chosen: list[str]) -> list[dict]:
+    """Seconds each month's stages took, from Snakemake's benchmark files."""
+    root = settings.work_dir / "benchmarks" / settings.site
+    out = []
+    for month in chosen:
+        row = {"month": month}
+        for rule in ("resolve_month", "tool_stats", "sessionize_month", "summarize"):
+            tsv = root / rule / f"{month}.tsv"
+            try:
+                with open(tsv) as f:
+                    row[rule] = float(list(csv.DictReader(f, delimiter="\t"))[-1]["s"])
+            except (OSError, IndexError, KeyError, ValueError):
+                row[rule] = None
+        out.append(row)
+    return out
+
+
+# ----------------------------------------------------------------- headline (hzflow show)
+def headline(cells: dict, month: str) -> list[tuple[str, dict, str]]:
+    """(label, {period: value}, what it counts) for the month's headline figures."""
+    out = []
+    for table, rowid, label, what in HEADLINE:
+        values = {p: cells.get((table, month, rowid, 1, p)) for p in PERIOD_ORDER}
+        out.append((label, values, what))
+    return out
+
+
+def show(settings, month: str, say=print) -> int:
+    with dbmod.cursor(settings) as cur:
+        cells = summary_cells(cur, q(settings.db.metrics_db), [month])
+    if not cells:
+        state = coverage.Coverage(settings).status_of(month) if months.is_month(month) else "not a month"
+        say(f"{month}: no summary yet ({state})")
+        return 1
+    rows = headline(cells, month)
+    width = max(len(label) for label, _, _ in rows)
+    say(f"{settings.site} {month}: what the hub's usage pages show (summary tables)")
+    say(f"  {'':<{width}} " + " ".join(f"{period_header(p):>12}" for p in PERIOD_ORDER))
+    for label, values, _ in rows:
+        say(f"  {label:<{width}} " + " ".join(f"{_short(values[p]):>12}" for p in PERIOD_ORDER))
+    say("")
+    say("periods: " + "; ".join(f"{period_header(p)} = {PERIOD_NAMES[p]}" for p in PERIOD_ORDER))
+    for label, _, what in rows:
+        say(f"  {label}: {what}")
+    return 0
+
+
+def period_header(p: int) -> str:
+    return {1: "month", 0: "year", 3: "quarter", 12: "12 months", 13: "fiscal year", 14: "all time"}[p]
+
+
+def _short(value, *, compact: bool = True) -> str:
+    if value is None:
+        return "-"
+    n = number(value)
+    if n is None:
+        return str(value).replace(" users on ", "@") if compact else str(value)
+    return f"{n:,.0f}"
+
+
+# ----------------------------------------------------------------- writing
+def monthly_series(data: dict, chosen: list[str]) -> list[dict]:
+    cells, out = data["cells"], []
+    for month in chosen:
+        row = {"month": month}
+        for table, rowid, label, _ in HEADLINE:
+            value = cells.get((table, month, rowid, 1, 1))
+            row[label] = value if number(value) is None else number(value)
+        out.append(row)
+    return out
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    if not rows:
+        path.write_text("")
+        return
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def charts(data: dict, chosen: list[str]) -> dict[str, str]:
+    """Title -> inline SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.figsize": (8, 3)})
+    out, series = {}, monthly_series(data, chosen)
+    x = [r["month"] for r in series]
+
+    def val(r, key):
+        return r.get(key) if isinstance(r.get(key), float) else 0.0
+
+    fig, ax = plt.subplots()
+    bottom = [0.0] * len(series)
+    for key in ("registered users who logged in", "interactive visitors", "download visitors"):
+        ys = [val(r, key) for r in series]
+        ax.bar(x, ys, bottom=bottom, label=key)
+        bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
+    ax.plot(x, [val(r, "simulation users") for r in series], color="black", marker="o", label="simulation users")
+    ax.set_title("Users per month (period: the month)")
+    ax.legend(fontsize=7)
+    ax.tick_params(axis="x", rotation=45)
+    out["Users per month"] = _svg(fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots()
+    for key in ("sessions (15 min+ or with jobs)", "visits", "web hits"):
+        ax.plot(x, [val(r, key) for r in series], marker="o", label=key)
+    ax.set_yscale("symlog")
+    ax.set_title("Sessions, visits and web hits per month")
+    ax.legend(fontsize=7)
+    ax.tick_params(axis="x", rotation=45)
+    out["Sessions and hits per month"] = _svg(fig)
+    plt.close(fig)
+
+    if chosen:
+        last, cells = chosen[-1], data["cells"]
+        fig, (left, right) = plt.subplots(1, 2)
+        for ax, names, title in ((left, RESIDENCE, "residence"), (right, ORGTYPE, "organisation")):
+            values = [number(cells.get(("summary_user_vals", last, 1, c, 1))) or 0 for c in names]
+            ax.barh(list(names.values()), values)
+            ax.set_title(f"Users of {last} by {title}")
+        out["Where users come from"] = _svg(fig)
+        plt.close(fig)
+    for items, title in ((data["tools"], "Top tools by simulation users"),
+                         (data["resources"], "Top resources by visitors")):
+        if items:
+            fig, ax = plt.subplots(figsize=(8, 0.3 * len(items) + 1))
+            ax.barh([n for n, _ in items][::-1], [v for _, v in items][::-1])
+            ax.set_title(f"{title}, {chosen[-1]}")
+            out[title] = _svg(fig)
+            plt.close(fig)
+    if data["days"]:
+        fig, ax = plt.subplots()
+        ax.plot([d["day"] for d in data["days"]], [d["web_rows"] for d in data["days"]], label="web rows")
+        ax.plot([d["day"] for d in data["days"]], [d["crawlers"] for d in data["days"]], label="crawler lines")
+        ax.set_xticks([d["day"] for d in data["days"]][:: max(1, len(data["days"]) // 8)])
+        ax.tick_params(axis="x", rotation=45)
+        ax.set_title("Rows imported per day")
+        ax.legend(fontsize=7)
+        out["Rows imported per day"] = _svg(fig)
+        plt.close(fig)
+    return out
+
+
+def table_html(headers, rows) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None, say=print) -> Path:
+    """Write index.html and the CSV files; returns the page's path."""
+    chosen = chosen if chosen is not None else summarized_months(settings)
+    out_dir = out_dir or settings.work_dir / "report" / settings.site
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = collect(settings, chosen)
+    series = monthly_series(data, chosen)
+    write_csv(out_dir / "monthly.csv", series)
+    write_csv(out_dir / "periods.csv", [
+        {"table": t, "month": m, "rowid": r, "colid": c, "period": p, "value": v}
+        for (t, m, r, c, p), v in sorted(data["cells"].items())])
+    write_csv(out_dir / "tools.csv", [{"tool": n, "simulation_users": v} for n, v in data["tools"]])
+    write_csv(out_dir / "resources.csv", [{"resource": n, "visitors": v} for n, v in data["resources"]])
+    write_csv(out_dir / "coverage.csv", data["coverage"])
+    write_csv(out_dir / "days.csv", data["days"])
+    write_csv(out_dir / "stages.csv", data["stages"])
+    svgs = charts(data, chosen)
+    last = chosen[-1] if chosen else None
+    sections = [f"<h1>{html.escape(settings.site)}: usage {html.escape(chosen[0] if chosen else '')} .. "
+                f"{html.escape(last or '')}</h1>",
+                f"<p class=meta>written {time.strftime('%Y-%m-%d %H:%M')} by hzflow {html.escape(version())} "
+                f"from the summary and statistics tables; CSV files of every series beside this page.</p>"]
+    if last:
+        rows = headline(data["cells"], last)
+        sections.append(f"<h2>{html.escape(last)}, the six periods</h2>")
+        sections.append(table_html(["figure"] + [period_header(p) for p in PERIOD_ORDER],
+                                   [[label] + [_short(v[p], compact=False) for p in PERIOD_ORDER]
+                                    for label, v, _ in rows]))
+        sections.append("<dl>" + "".join(f"<dt>{html.escape(period_header(p))}</dt><dd>{PERIOD_NAMES[p]}</dd>"
+                                         for p in PERIOD_ORDER)
+                        + "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(what)}</dd>"
+                                  for label, _, what in rows) + "</dl>")
+    for title, svg in svgs.items():
+        sections.append(f"<h2>{html.escape(title)}</h2><figure>{svg}</figure>")
+    sections.append("<h2>Every month</h2>" + table_html(list(series[0]) if series else [],
+                                                      [[_short(v, compact=False) if k != "month" else v
+                                                        for k, v in r.items()] for r in series]))
+    sections.append("<h2>Reverse DNS and country coverage</h2>" + table_html(
+        ["month", "web rows", "with a host", "with a country"],
+        [[c["month"], c["web_rows"], _percent(c["with_host"], c["web_rows"]),
+          _percent(c["with_country"], c["web_rows"])] for c in data["coverage"]]))
+    sections.append("<h2>Seconds each stage took</h2>" + table_html(
+        ["month", "resolve", "tool stats", "sessions", "summary"],
+        [[s["month"]] + ["-" if s[k] is None else f"{s[k]:.1f}" for k in
+                         ("resolve_month", "tool_stats", "sessionize_month", "summarize")] for s in data["stages"]]))
+    page = out_dir / "index.html"
+    page.write_text(PAGE.format(title=html.escape(f"{settings.site} usage"), body="\n".join(sections)))
+    (out_dir / "report.json").write_text(json.dumps({"months": chosen, "version": version()}))
+    say(f"report: {page} ({len(chosen)} month(s), {len(svgs)} chart(s))")
+    return page
+
+
+def _percent(part, whole) -> str:
+    return f"{part / whole:.0%}" if whole else "-"
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+dl {{ font-size: 0.85em; }} dt {{ font-weight: bold; }} dd {{ margin: 0 0 0.4em 1em; }}
+.meta {{ color: #666; font-size: 0.85em; }} figure {{ margin: 0; }} svg {{ max-width: 100%; height: auto; }}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
+def chosen_months(settings, spec: str | None) -> list[str]:
+    """--months A..B (either side optional) among the summarized months."""
+    built = summarized_months(settings)
+    if not spec:
+        return built
+    first, _, last = spec.partition("..")
+    return [m for m in built if (not first or m >= first) and (not last or m <= (last if ".." in spec else first))]
