@@ -13,6 +13,7 @@ set of logs imports everything before it analyses anything.
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -50,8 +51,12 @@ def batch_marker():
     return str(markers.batch_marker(SETTINGS, COVERAGE.batch_key))
 
 
+# Each run's job logs are kept: the run's start is in their names (cron prunes them after logs.keep_days).
+RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
+
+
 def rule_log(rule_name, unit):
-    return f"logs/{SITE}/{rule_name}/{unit}.log"
+    return f"logs/{SITE}/{rule_name}/{unit}.{RUN_STAMP}.log"
 
 
 def rule_benchmark(rule_name, unit):

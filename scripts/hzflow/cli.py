@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import traceback
 from datetime import date
 from pathlib import Path
@@ -425,6 +426,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(own)
     if passthrough is not None:
         args.snakemake_args = passthrough
+    if getattr(args, "marker", None):          # a workflow job: its log says what ran, and which hzflow
+        print(f"=== hzflow {version()}: {' '.join(own)} ({time.strftime('%Y-%m-%d %H:%M:%S')})", flush=True)
     try:
         settings = cfgmod.load(args.config)
         return args.func(settings, args) or 0

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import coverage, errors, markers, months
+from . import coverage, errors, events, markers, months
 from .config import WORKFLOW_ROOT, Settings
 from .locks import Lock
 
@@ -27,7 +27,6 @@ LOCK_NAME = ".hzflow-cron.lock"
 # Snakemake options after which nothing was built: such a run is no "last successful run".
 NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
              "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}
-KEEP_RUN_LOGS_DAYS = 30
 # Snakemake options whose values are targets (files), where hzflow also accepts month names.
 TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P", "--prioritize",
                   "--forcerun-until"}
@@ -77,20 +76,17 @@ def _has_snakemake_lock(work_dir: Path) -> bool:
 
 
 def clear_leftovers(settings) -> None:
-    """What a killed run leaves behind; safe only under cron's lock."""
+    """What a killed run leaves behind, and logs past logs.keep_days; safe only under cron's lock."""
     markers.remove_leftovers(settings)
     shutil.rmtree(settings.tmp_dir, ignore_errors=True)
-    cutoff = time.time() - KEEP_RUN_LOGS_DAYS * 86400
-    for directory in (settings.work_dir / ".snakemake" / "log", run_log_dir(settings)):
+    cutoff = time.time() - int(settings.get("logs", "keep_days")) * 86400
+    logs = settings.work_dir / "logs" / settings.site
+    for directory, pattern in ((settings.work_dir / ".snakemake" / "log", "*"), (logs, "*/*.log"),
+                               (markers.batch_marker(settings, "x").parent, "*.json")):
         if directory.is_dir():
-            for old in directory.iterdir():
+            for old in directory.glob(pattern):
                 if old.is_file() and old.stat().st_mtime < cutoff:
                     old.unlink(missing_ok=True)
-    batches = markers.batch_marker(settings, "x").parent
-    if batches.is_dir():
-        for old in batches.glob("*.json"):
-            if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
 
 
 def run_log_dir(settings) -> Path:
@@ -133,14 +129,17 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
     jobs = int(steps[-1][0]) if steps else 0
     failures = failed_since(settings, began)
     seconds = time.time() - began
-    if rc == 0:
-        if not NOT_A_RUN.intersection(extra):
+    code = 0 if rc == 0 else (errors.most_severe(f.get("exit_status", errors.UNEXPECTED) for f in failures)
+                              or errors.UNEXPECTED)
+    if not NOT_A_RUN.intersection(extra):
+        if rc == 0:
             _record_success(settings, began, seconds, jobs)
+        _monitor(settings, began, seconds, code, say)
+    if rc == 0:
         if not quiet:
             say(f"hzflow cron: {'nothing to do' if 'Nothing to be done' in text else 'done'} "
                 f"in {seconds:.1f} s (log: {run_log})")
         return 0
-    code = errors.most_severe(f.get("exit_status", errors.UNEXPECTED) for f in failures) or errors.UNEXPECTED
     say(f"hzflow cron: FAILED ({errors.NAMES.get(code, code)}, exit status {code}) after {seconds:.1f} s")
     for f in failures:
         say(f"  {f['stage']} {f['unit']}: {f.get('error', '?')}")
@@ -154,9 +153,22 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
     return code
 
 
+def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
+    """The Prometheus textfile; a monitoring file that cannot be written is said, never fails the run."""
+    cov = coverage.Coverage(settings)
+    last = markers.read(settings.site_state / "last-run.json") or {}
+    try:
+        events.write_prometheus(settings, started=began, seconds=seconds, exit_status=code,
+                                last_success=last.get("finished_epoch"), failures=len(failures(settings)),
+                                missing_months=sum(map(cov.missing_input, cov.months)),
+                                pending_days=len(cov.pending))
+    except OSError as exc:
+        say(f"hzflow cron: warning: cannot write logs.prometheus_textfile: {exc}")
+
+
 def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
     markers.write(settings.site_state / "last-run.json",
-                  {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "finished_epoch": round(time.time()),
                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(began)),
                    "seconds": round(seconds, 1), "jobs": jobs})
 
@@ -166,11 +178,12 @@ RULE_OF_STAGE = {"imported": "resolve_month", "dns-resolved": "resolve_month", "
 
 
 def job_log(settings, stage: str, unit: str) -> Path:
-    if stage == "imported" and len(unit) == 10:        # a day: it failed inside the import job
-        logs = sorted((settings.work_dir / "logs" / settings.site / "import_days").glob("*.log"),
-                      key=lambda p: p.stat().st_mtime)
-        return logs[-1] if logs else settings.work_dir / "logs" / settings.site / "import_days"
-    return settings.work_dir / "logs" / settings.site / RULE_OF_STAGE.get(stage, stage) / f"{unit}.log"
+    """The newest log of the job that runs a stage (each run's logs are kept, named by its start)."""
+    rule = "import_days" if stage == "imported" and len(unit) == 10 else RULE_OF_STAGE.get(stage, stage)
+    folder = settings.work_dir / "logs" / settings.site / rule
+    pattern = "*.log" if rule == "import_days" else f"{unit}.*.log"
+    logs = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
+    return logs[-1] if logs else folder
 
 
 def failures(settings) -> list[dict]:

@@ -37,6 +37,7 @@ import pymysql.cursors
 from . import db as dbmod
 from .enrich.window import days
 from .months import bounds as month_bounds
+from .progress import Progress
 
 GAP = 1800
 JOB_SLACK = 1799
@@ -183,8 +184,11 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
             next_id = cur.fetchone()[0]
             job_stamps: dict[int, int] = {}
             with open(sessions_tsv, "w") as out, open(stamps_tsv, "w") as stamps:
+                progress = Progress(say, "sessions built")
                 for s in coalesce(_month_rows(reader, month, rebuild)):
                     next_id += 1
+                    if not next_id % 5000:
+                        progress.tick(stats["sessions"])
                     matched = jobs.jobs(s)
                     for tid in matched:
                         job_stamps[tid] = next_id

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 import pymysql
 
-from . import clean, coverage, errors, markers, months, sessions, summary, tools
+from . import clean, coverage, errors, events, markers, months, sessions, summary, tools
 from . import db as dbmod
 from .enrich import dns, domain, geo, hubdata
 from .imports import archive, days, repair
@@ -45,6 +45,8 @@ def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = 
     """
     began, done, label = time.monotonic(), {}, None
     failure = markers.failure_record(settings, stage, unit)
+    if marker and not dry_run:
+        events.emit(settings, "start", stage, unit)
     try:
         for label, step in steps:
             started = time.monotonic()
@@ -52,23 +54,27 @@ def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = 
         extra = finish(done) if finish else {}
     except BaseException as exc:
         if marker and not dry_run:
-            record_failure(failure, stage, unit, label, exc)
+            code, message = record_failure(failure, stage, unit, label, exc)
+            events.emit(settings, "fail", stage, unit, step=label, exit_status=code, error=message,
+                        seconds=round(time.monotonic() - began, 2))
         raise
     record = {"stage": stage, "site": settings.site, "unit": unit, "steps": done,
               "seconds": round(time.monotonic() - began, 2), **extra}
     if marker and not dry_run:
         markers.write(marker, record)
         failure.unlink(missing_ok=True)
+        events.emit(settings, "finish", stage, unit, seconds=record["seconds"])
     return record
 
 
-def record_failure(path, stage: str, unit: str, step: str | None, exc: BaseException) -> None:
+def record_failure(path, stage: str, unit: str, step: str | None, exc: BaseException) -> tuple[int, str]:
     code, message = errors.classify(exc)
+    message = message.splitlines()[0] if message else type(exc).__name__
     try:
-        markers.write(path, {"stage": stage, "unit": unit, "step": step, "exit_status": code,
-                             "error": message.splitlines()[0] if message else type(exc).__name__})
+        markers.write(path, {"stage": stage, "unit": unit, "step": step, "exit_status": code, "error": message})
     except OSError:
         pass
+    return code, message
 
 
 # ---------------------------------------------------------------- import
@@ -93,7 +99,9 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
     began = time.monotonic()
     cov = coverage.Coverage(settings, warn=lambda m: say(f"warning: {m}"))
     units = [u for u in cov.pending if wanted is None or u.day in wanted]
-    done, failed = [], {}
+    done, failed, rows = [], {}, 0
+    if marker and not dry_run:
+        events.emit(settings, "start", "imported", "batch", days=len(units))
     for unit in units:
         failure = markers.failure_record(settings, "imported", unit.day)
         say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")
@@ -116,10 +124,13 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
                       {"stage": "imported-day", "site": settings.site, **record})
         failure.unlink(missing_ok=True)
         done.append(unit.day)
+        rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
     record = {"stage": "imported", "site": settings.site, "unit": "batch", "days": done,
-              "failed": failed, "seconds": round(time.monotonic() - began, 2)}
+              "failed": failed, "seconds": round(time.monotonic() - began, 2), "rows_imported": rows}
     if marker and not dry_run:
         markers.write(marker, record)
+        events.emit(settings, "finish", "imported", "batch", seconds=record["seconds"], days=len(done),
+                    failed=len(failed), rows_imported=rows)
     say(f"import-days: {len(done)} day(s) imported" + (f", {len(failed)} failed: "
                                                         + ", ".join(sorted(failed)) if failed else ""))
     return record

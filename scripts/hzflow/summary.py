@@ -17,6 +17,7 @@ logins; "other" org-type cells count users of domain classes 6 only.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from . import db as dbmod
@@ -442,7 +443,10 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
             for period in period_codes:
+                began = time.monotonic()
                 summarize_period(settings, cur, month, period, cont, tools, rollups=from_rollups)
+                say(f"  period {period} ({' .. '.join(periods.window(month, period))}): "
+                    f"{time.monotonic() - began:.1f} s")
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
         f"{'' if from_rollups else ' (full rescan)'}{'; userlogin_lite rebuilt' if refreshed else ''}")
     return {"stage": "summarize-month", "month": month, "source": "rollups" if from_rollups else "rescan",

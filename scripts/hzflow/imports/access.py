@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
+from ..progress import Progress
 from . import logparse as lp
 
 WEB_COLUMNS = ("datetime", "content", "ip", "uidNumber", "apache_pid", "referrer", "useragent",
@@ -122,7 +123,8 @@ def scan(lines, filters: Filters, write, result: ScanResult, dates: lp.LineDates
     requests_seen: dict = {}
     agents_seen: dict = {}
     check_date = dates.reason
-    for f in result.recognised(lines, _fields, sample_limit, lp.looks_like_ipv6_access):
+    reading = Progress(print, "lines read")
+    for f in result.recognised(lines, _fields, sample_limit, lp.looks_like_ipv6_access, reading):
         (day, clock, request, status, size, ip, referrer, agent, uid, pid,
          joomla, cookie, auth, component, view, task, action, item) = f
         req = requests_seen.get(request)

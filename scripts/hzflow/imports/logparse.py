@@ -259,14 +259,17 @@ class LineCounts:
     malformed_samples: list[str] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
 
-    def recognised(self, lines, parse, sample_limit: int, skip_reason=None):
+    def recognised(self, lines, parse, sample_limit: int, skip_reason=None, progress=None):
         """Yield parse(line) for each line it recognises; count and sample the others.
 
         skip_reason(line) names a known kind of unparsed line (counted under
-        that reason, not as malformed).
+        that reason, not as malformed); progress.tick(lines) is called every
+        100,000 lines.
         """
         for raw in lines:
             self.lines += 1
+            if progress is not None and not self.lines % 100_000:
+                progress.tick(self.lines)
             line = raw.rstrip("\r\n")
             fields = parse(line)
             if fields is None:
