@@ -12,6 +12,10 @@ if [ -z "${HZFLOW_TEST_SOCKET:-}${HZFLOW_TEST_HOST:-}" ]; then
     [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
     command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 fi
+"${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# `make install` is tested by installing into a staging tree; its logrotate stanza by rotating a log
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v logrotate >/dev/null 2>&1 || missing+=(logrotate)
 # the report test renders the page in a real browser (Debian's, driven by its chromedriver)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
@@ -24,8 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "bootstrap: missing Debian packages. Install them with:" >&2
         echo "    sudo apt-get install ${missing[*]}" >&2
         echo "(for MariaDB, pointing HZFLOW_TEST_SOCKET or HZFLOW_TEST_HOST/_PORT at a server also works;" >&2
-        echo " without chromium the report's browser test is skipped)" >&2
-        case " ${missing[*]} " in *" mariadb"*) exit 1 ;; esac
+        echo " without chromium the report's browser test is skipped, without make the install test)" >&2
+        case " ${missing[*]} " in *" mariadb"* | *" python3-venv "*) exit 1 ;; esac
     fi
 fi
 

@@ -12,9 +12,9 @@ set of logs imports everything before it analyses anything.
 """
 
 import os
+import shlex
 import sys
 import time
-from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -29,8 +29,8 @@ CONFIG_FILE = os.path.abspath(
 )
 SETTINGS = hzconfig.Settings.from_mapping(config, CONFIG_FILE)
 SITE = SETTINGS.site
-_hzflow_script = Path(sys.executable).with_name("hzflow")
-HZFLOW = str(_hzflow_script) if _hzflow_script.exists() else "hzflow"
+# The jobs run hzflow with the interpreter that runs Snakemake: no PATH or #! line to go wrong.
+HZFLOW = f"{shlex.quote(sys.executable)} -m hzflow.cli"
 COVERAGE = coverage.Coverage(
     SETTINGS, warn=lambda msg: print(f"hzflow: {msg}", file=sys.stderr)
 )

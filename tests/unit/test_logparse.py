@@ -173,3 +173,20 @@ def test_the_fast_pattern_splits_every_line_it_accepts_exactly_like_the_full_one
                 full = lp.ACCESS_CURRENT.match(variant)
                 assert full and fast.groups() == full.groups(), variant
     assert accepted > 5000
+
+
+def test_the_example_lines_of_the_install_guide_parse_as_it_says():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "install.md").read_text()
+    section = guide.split("## 4.")[1].split("## 5.")[0]
+    blocks = [b.split("```")[0].strip().splitlines() for b in section.split("```\n")[1::2]]
+    current, old, auth_lines = blocks
+    fields = access._fields(current[0])
+    assert fields[:2] == ("2026-10-15", "14:03:27") and fields[8] == "1042" and fields[13] == "com_resources"
+    assert len(current[0].split('"')) == 7 and fields[-1] == "1234"
+    fields = access._fields(old[0])
+    assert fields[:2] == ("2011-03-02", "09:41:05") and fields[11] == old[0].split()[-1] and fields[8] == ""
+    events = [auth._event(line) for line in auth_lines]
+    assert [e[0] for e in events] == ["2026-10-15 14:02:58"] * 2 + ["2011-03-02 09:40:12"]
+    assert [e[1:3] for e in events] == [(1042, "jdoe"), (1042, "jdoe"), (0, "jdoe")]
