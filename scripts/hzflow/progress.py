@@ -15,7 +15,7 @@ class Progress:
         self.say, self.what, self.every, self.total = say, what, every, total
         self.began = self.last = time.monotonic()
 
-    def tick(self, done: int) -> None:
+    def tick(self, done: int, note: str = "") -> None:
         now = time.monotonic()
         if now - self.last < self.every:
             return
@@ -23,4 +23,4 @@ class Progress:
         rate = done / (now - self.began) if now > self.began else 0.0
         left = f", about {(self.total - done) / rate:.0f} s left" if self.total and rate else ""
         of = f"/{self.total:,}" if self.total else ""
-        self.say(f"  {self.what}: {done:,}{of} ({rate:,.0f}/s{left})")
+        self.say(f"  {self.what}: {done:,}{of} ({rate:,.0f}/s{left}{', ' + note if note else ''})")

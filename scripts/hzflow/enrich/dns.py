@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from .. import db as dbmod
 from ..db import quote_ident as q
 from ..errors import ResolverUnavailable
+from ..progress import Progress
 from . import tables
 from .window import days
 
@@ -175,7 +176,7 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
     """Query the addresses without a fresh cache entry, batch by batch, caching the answers."""
     own = resolver is None
     resolver = resolver or resolver_for(settings)
-    began, last = time.monotonic(), ""
+    progress, last = Progress(say, "addresses asked", total=to_ask), ""
     try:
         while True:
             cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
@@ -192,11 +193,7 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
             stats["failed"] += failed
             stats["named"] += sum(1 for _, status, _ in answers if status == "name")
             stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
-            elapsed = time.monotonic() - began
-            rate = stats["asked"] / elapsed if elapsed else 0.0
-            left = (to_ask - stats["asked"]) / rate if rate else 0.0
-            say(f"  asked {stats['asked']}/{to_ask} ({rate:.0f}/s, about {left:.0f} s left, "
-                f"{stats['failed']} unanswered)")
+            progress.tick(stats["asked"], f"{stats['failed']} unanswered")
             if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
                     and not resolver.alive()):
                 servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
