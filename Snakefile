@@ -17,6 +17,7 @@ include: "rules/tools.smk"
 include: "rules/sessions.smk"
 include: "rules/summarize.smk"
 include: "rules/report.smk"
+include: "rules/audit.smk"
 
 
 rule all:

@@ -153,4 +153,8 @@ def all_targets():
     ]
     if SETTINGS.get("report", "enabled") and report_inputs(None):
         targets.append(f"report/{SITE}/index.html")
+    if SETTINGS.get("audit", "enabled"):
+        targets += [
+            marker("audited", m) for m in MONTHS if "summarized" in COVERAGE.stages(m)
+        ]
     return targets + ([batch_marker()] if COVERAGE.pending else [])

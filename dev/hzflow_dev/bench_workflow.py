@@ -98,8 +98,7 @@ def bench_workflow(server, out: Path, days: int = 92, visits: int = 300) -> None
     with PtrServer(synthetic="hosts.example.net") as ptr:
         root = out / "wf-commands"
         config = _fresh(server, root, "wfa", sim, today, ptr)
-        logs = sorted(list((root / "apache").rglob("*access*")) + list((root / "hubzero").rglob("cmsauth*")),
-                      key=lambda p: (p.name.split("log-")[1][:8], "cmsauth" in p.name))
+        logs = hubsim.logs_in_date_order(root)
         t = time.perf_counter()
         for log in logs:
             _hzflow(config, "import-auth" if "cmsauth" in log.name else "import-apache", log, env=env)

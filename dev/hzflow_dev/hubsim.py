@@ -153,6 +153,18 @@ def write_logs(hub: Hub, root: Path, today: date) -> list[Path]:
     return written
 
 
+def log_day(path: Path) -> str:
+    """YYYYMMDD of a log written by write_logs."""
+    return path.name.split("log-")[1][:8]
+
+
+def logs_in_date_order(root: Path) -> list[Path]:
+    """Every log under root/apache and root/hubzero (wherever it lies), by day, access before auth:
+    the order the stage commands import them in."""
+    logs = list((root / "apache").rglob("*access*")) + list((root / "hubzero").rglob("cmsauth*"))
+    return sorted(logs, key=lambda p: (log_day(p), "cmsauth" in p.name))
+
+
 def build_database(hub: Hub, server, hub_db: str, now: datetime | None = None) -> None:
     """The hub database: users, profiles, resources, tools, tool sessions with jobs, live sessions."""
     rng = random.Random(hub.seed + 1)

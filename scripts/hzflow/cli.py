@@ -56,6 +56,23 @@ def cmd_init(settings, a):
             f"{len(statements)} schema statement(s) {'to apply' if a.dry_run else 'applied'}"))
 
 
+def cmd_adopt(settings, a):
+    from .adopt import adopt
+    adopt(settings, dry_run=a.dry_run, since=a.since, first_month=a.first_month, accept=a.accept,
+          accept_partial=a.accept_partial, discard=a.discard, say=_say)
+
+
+def cmd_migrate(settings, a):
+    from .migrate import run
+    return run(settings, apply=a.apply, dry_run=a.dry_run, say=_say)
+
+
+def cmd_audit(settings, a):
+    from .audit import audit
+    return audit(settings, month=a.month, last_months=a.months, every=a.all, floor=a.floor, as_json=a.json,
+                 marker=a.marker, say=_say)
+
+
 def cmd_doctor(settings, a):
     from .doctor import run
     return run(settings, say=_say)
@@ -274,6 +291,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("init", cmd_init, "create the metrics database, or adopt an existing one in place")
     sp.add_argument("--reference-data", type=Path, metavar="FILE.sql",
                     help="load this SQL dump of reference tables instead of hzflow's defaults")
+    sp = add("adopt", cmd_adopt, "take over a metrics database other tools filled: record the logs whose rows "
+             "are there, so none is imported twice, and the first month hzflow builds")
+    sp.add_argument("--since", type=_month, metavar="YYYY-MM", help="examine only logs of this month and later")
+    sp.add_argument("--first-month", type=_month, metavar="YYYY-MM",
+                    help="the first month the workflow builds (default: from the newest data)")
+    sp.add_argument("--accept", action="append", default=[], metavar="FILE",
+                    help="record a partly present log as it is (repeatable)")
+    sp.add_argument("--accept-partial", action="store_true", help="record every partly present log as it is")
+    sp.add_argument("--discard", action="append", default=[], metavar="FILE",
+                    help="remove a partly present log's rows so that cron imports it whole (repeatable)")
+    sp = add("migrate", cmd_migrate, "list the data migrations a legacy database needs (InnoDB, the reference's "
+             "data fixes) and, with --apply, do them")
+    sp.add_argument("--apply", action="store_true", help="apply the pending steps")
+    sp.add_argument("--required-only", action="store_true", help=argparse.SUPPRESS)
+    sp = add("audit", cmd_audit, "check the data month by month (gaps, enrichment, sessions, summaries, ledger); "
+             "each finding with the command that repairs it; exit 1 if anything was found", dry_run=False)
+    which = sp.add_mutually_exclusive_group()
+    which.add_argument("--months", type=int, default=24, metavar="N", help="the last N finished months (default 24)")
+    which.add_argument("--all", action="store_true", help="every month with data")
+    which.add_argument("--month", type=_month, help="one month")
+    sp.add_argument("--floor", type=float, default=0.05,
+                    help="share of rows without host/domain/country that is a finding even at a high median")
+    sp.add_argument("--json", action="store_true", help="the findings as JSON")
+    sp.add_argument("--marker", type=Path, help="(workflow) write the findings of --month here; exit 0")
     add("doctor", cmd_doctor, "check config, database, schema, directories, log sources, resolvers",
         dry_run=False)
     sp = add("status", cmd_status, "per month and stage: built, failed, waiting; the last run",

@@ -4,8 +4,8 @@ Read from the log directories and the day markers, never from the
 database, so the Snakefile, `plan`, `status` and `doctor` all see the same
 picture at no cost.  The rules (docs/operations.md, "Months"):
 
-* months run from `start_month` (default: the month of the earliest log)
-  through the current one;
+* months run from `start_month` (default: the first month `hzflow adopt`
+  set, else the month of the earliest log) through the current one;
 * a month is complete once a log of its last day, or of any later day,
   exists, or `months.grace_days` into the next month; the current month is
   never complete (it is imported and enriched as days arrive; its sessions
@@ -101,7 +101,8 @@ class Coverage:
 
     @cached_property
     def months(self) -> list[str]:
-        first = self.settings.start_month or (self.days[0][:7] if self.days else None)
+        first = (self.settings.start_month or markers.adopted_first_month(self.settings)
+                 or (self.days[0][:7] if self.days else None))
         last = months.of(self.today)
         return months.between(first or last, last)
 

@@ -43,7 +43,7 @@ def target_path(settings, name: str, *, first: bool) -> str:
     """A month name as a marker: 'STAGE/YYYY-MM' is that stage's; a bare month is its first
     stage (first=True: for -R, the whole month and what follows) or its last one built."""
     stage, _, month = name.rpartition("/")
-    if stage in markers.MONTH_STAGES:
+    if stage in markers.MONTH_TARGETS:
         return str(markers.marker(settings, stage, month))
     built = coverage.Coverage(settings).stages(month)
     return str(markers.marker(settings, built[0] if first else built[-1], month))
@@ -51,7 +51,7 @@ def target_path(settings, name: str, *, first: bool) -> str:
 
 def _is_month_name(arg: str) -> bool:
     stage, _, month = arg.rpartition("/")
-    return months.is_month(month) and (not stage or stage in markers.MONTH_STAGES)
+    return months.is_month(month) and (not stage or stage in markers.MONTH_TARGETS)
 
 
 def translate(settings, args: list[str]) -> list[str]:
@@ -101,6 +101,10 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
                 say(f"hzflow cron: another run holds {settings.work_dir / LOCK_NAME}; nothing to do")
             return 0
         clear_leftovers(settings)
+        # imported here, not at the top: plan and status need no database driver
+        from .adopt import require
+
+        require(settings, record=not NOT_A_RUN.intersection(extra))
         if _has_snakemake_lock(settings.work_dir):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -251,6 +255,9 @@ def short_reason(reason: str) -> str:
 
 def plan(settings: Settings, extra: list[str], say=print) -> int:
     """A readable `snakemake -n`: one line per job that a run would do, with the reason."""
+    if markers.read(markers.adoption_marker(settings)) is None:
+        say("note: no adoption on record: the first cron checks that hzflow imported every row the "
+            "database holds (run `hzflow adopt` for a database the legacy scripts or hzmetrics.py filled)")
     r = subprocess.run(snakemake_argv(settings, ["--dry-run", *translate(settings, extra)]),
                        capture_output=True, text=True)
     output = r.stdout + r.stderr

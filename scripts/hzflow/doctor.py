@@ -17,6 +17,9 @@ from .config import ConfigError
 
 LOW_SPACE_BYTES = 2 << 30
 LOW_SPACE_SHARE = 0.05
+# Where a cron entry of the reference pipeline would be, and its lock (under $HZMETRICS_HOME).
+CRON_PLACES = (Path("/etc/crontab"), Path("/etc/cron.d"), Path("/var/spool/cron"), Path("/var/spool/cron/crontabs"))
+REFERENCE_HOME = Path(os.environ.get("HZMETRICS_HOME", "/opt/hubzero/metrics"))
 
 
 def _writable(path: Path) -> str | None:
@@ -58,6 +61,7 @@ def run(settings, say=print) -> int:
     if d is not None:
         _database(settings, d, f)
     _directories(settings, f)
+    _reference_pipeline(f)
     _logs(settings, f)
     _resolvers(settings, f)
     say(f"{len(f.problems)} problem(s), {len(f.warnings)} warning(s)" if f.problems
@@ -97,11 +101,61 @@ def _database(settings, d, f: Findings) -> None:
                     f.ok(f"user {d.user!r} can read and write {d.metrics_db}")
                 except Exception as e:  # a privilege error names what is missing
                     f.bad(f"user {d.user!r} lacks privileges on {d.metrics_db}: {e}")
+                _legacy_storage(settings, cur, f)
             cur.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s", (d.hub_db,))
             if cur.fetchone()[0]:
                 f.ok(f"hub database {d.hub_db} exists")
             else:
                 f.bad(f"hub database {d.hub_db} does not exist (check db.hub_db)")
+
+
+def _legacy_storage(settings, cur, f: Findings) -> None:
+    """Tables off InnoDB, pending data migrations, and whether the database has been adopted."""
+    from . import adopt, migrate
+
+    database = settings.db.metrics_db
+    cur.execute(f"USE {dbmod.quote_ident(database)}")
+    off = migrate.tables_not_innodb(cur, database)
+    if off:
+        f.bad(f"{len(off)} metrics table(s) not on InnoDB ({', '.join(f'{t} {e}' for t, e, *_ in off[:6])}"
+              f"{' …' if len(off) > 6 else ''}): a killed run can leave half its rows there; run: hzflow migrate "
+              f"--apply ({migrate.engine_estimate(cur, database)})")
+    else:
+        f.ok("every metrics table is on InnoDB")
+    left = [s for s in migrate.steps(settings) if s.id != migrate.ENGINE_STEP and s.pending(cur, database)]
+    if left:
+        f.warn(f"{len(left)} data migration(s) pending ({', '.join(str(s.id) for s in left)}): see hzflow migrate")
+    row = adopt.latest(cur)
+    if row:
+        f.ok(f"database taken over by hzflow ({row['kind']}, {row['adopted_at']}"
+             + (f", first month {row['first_month']})" if row["first_month"] else ")"))
+    elif any(adopt.rows_outside_own_imports(cur, t) for t in ("web", "userlogin")):
+        f.bad(f"{database} holds rows hzflow did not import and has not been adopted; cron refuses to run "
+              f"until it is: run hzflow adopt --dry-run, then hzflow adopt")
+
+
+def _reference_pipeline(f: Findings) -> None:
+    """The reference's cron entry or a live hzmetrics.py lock: two pipelines must not write one database."""
+    entries = []
+    for place in CRON_PLACES:
+        files = sorted(place.iterdir()) if place.is_dir() else [place] if place.is_file() else []
+        for path in files:
+            try:
+                text = path.read_text(errors="replace")
+            except OSError:
+                continue
+            if any("hzmetrics.py" in line and not line.lstrip().startswith("#") for line in text.splitlines()):
+                entries.append(str(path))
+    if entries:
+        f.warn(f"a cron entry of the reference pipeline (hzmetrics.py) is active in {', '.join(entries)}; "
+               f"comment it out before hzflow cron runs, or both write the same tables")
+    lock = REFERENCE_HOME / "state" / "hzmetrics.pid"
+    try:
+        pid = int(lock.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return
+    f.warn(f"hzmetrics.py is running (pid {pid}, lock {lock}); let it finish and stop its cron first")
 
 
 def _space(f: Findings, label: str, path: Path | None) -> None:

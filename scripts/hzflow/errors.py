@@ -50,6 +50,14 @@ class GeoLookupFailed(Exception):
     """The provider could not be asked about some addresses; they stay unfilled for the next run."""
 
 
+class UnexplainedRows(Exception):
+    """A file's day already holds rows that no ledger entry explains: importing it would count them twice."""
+
+
+class NotAdopted(Exception):
+    """The metrics database holds rows hzflow did not import and `hzflow adopt` has not been run."""
+
+
 class NotRecorded(Exception):
     """forget-import was asked about a file the ledger does not know."""
 
@@ -81,7 +89,9 @@ def classify(exc: BaseException) -> tuple[int, str]:
                           f"the statement that failed wrote nothing")
     if isinstance(exc, (ResolverUnavailable, GeoLookupFailed)):
         return SERVICE, str(exc)
-    if isinstance(exc, (UnreadableLog, MissingInput)):
+    if isinstance(exc, NotAdopted):
+        return CONFIG, str(exc)
+    if isinstance(exc, (UnreadableLog, MissingInput, UnexplainedRows)):
         return INPUT, f"input error: {exc}"
     if isinstance(exc, NotRecorded):
         return UNEXPECTED, str(exc)

@@ -9,6 +9,7 @@ new one, never half a file.  Where each marker lives is decided here:
     state/<site>/<stage>/YYYY-MM.json           a month stage (imported, dns-resolved, …)
     state/<site>/failed/<stage>/<unit>.json     the last failure of a stage, until it succeeds
     state/<site>/dns-resolved/YYYY-MM.retry-N.json  a due retry of a month's unanswered lookups
+    state/<site>/adopted.json                   who took over the database, and its first month
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from . import version
 
 MONTH_STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
+# Month markers a target may name besides the stages: the optional per-month audit.
+MONTH_TARGETS = (*MONTH_STAGES, "audited")
 TEMP_PREFIX = "."
 
 
@@ -44,6 +47,16 @@ def failure_record(settings, stage: str, unit: str) -> Path:
 
 def dns_retry_note(settings, month: str, attempt: int) -> Path:
     return settings.site_state / "dns-resolved" / f"{month}.retry-{attempt}.json"
+
+
+def adoption_marker(settings) -> Path:
+    return settings.site_state / "adopted.json"
+
+
+def adopted_first_month(settings) -> str | None:
+    """The first month an adoption set; the workflow reads it here, never from the database."""
+    record = read(adoption_marker(settings))
+    return record.get("first_month") if record else None
 
 
 def key_of(lines) -> str:

@@ -82,6 +82,12 @@ def days_of(month: str) -> list[str]:
     return [str(first + timedelta(days=n)) for n in range((stop - first).days)]
 
 
+def days_between(first: str, last: str) -> list[str]:
+    """'YYYY-MM-DD' of every day from first through last."""
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    return [str(a + timedelta(days=n)) for n in range((b - a).days + 1)]
+
+
 def stamp(month: str) -> str:
     """How the stats tables date a whole month: 'YYYY-MM-00 00:00:00'."""
     return f"{month}-00 00:00:00"

@@ -28,11 +28,13 @@ def month_states(settings, cov: coverage.Coverage, failed: dict) -> list[dict]:
                 cells[stage] = "waiting" if stage in stages else "not now"
         days = cov.days_of(month)
         record = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
+        audited = markers.read(markers.marker(settings, "audited", month))
         out.append({"month": month, "stages": cells, "days_with_logs": len(days),
                     "days_pending": sorted(d for d in days if d in cov.pending_days),
                     "days_failed": sorted(d for (s, d) in failed if s == "imported" and d.startswith(month)
                                           and len(d) == 10),
                     "dns_unanswered": record.get("dns_unanswered", 0),
+                    "audit_findings": len(audited["findings"]) if audited else None,
                     "state": cov.status_of(month)})
     return out
 
@@ -59,6 +61,8 @@ def run(settings, *, as_json: bool = False, say=print) -> int:
             notes.append(f"{len(row['days_pending'])} day(s) to import")
         if row["days_failed"]:
             notes.append("import failed: " + ", ".join(d[8:] for d in row["days_failed"]))
+        if row["audit_findings"]:
+            notes.append(f"{row['audit_findings']} audit finding(s): hzflow audit --month {row['month']}")
         if row["dns_unanswered"]:
             notes.append(f"{row['dns_unanswered']} addresses without a DNS answer yet")
         say(f"{row['month']:<8} " + " ".join(f"{CELL[row['stages'][s]]:<12}" for s in markers.MONTH_STAGES)

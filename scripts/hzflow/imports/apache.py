@@ -17,7 +17,7 @@ from ..sources import day_of
 from . import access, stream
 from . import logparse as lp
 from .bots import record_bot_agents
-from .provenance import Claimed, claim, recorded
+from .provenance import Claimed, claim, recorded, refuse_unexplained
 
 
 def line_dates(settings, path: Path) -> lp.LineDates:
@@ -35,6 +35,7 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             before = recorded(cur, path, "web")
             if before:
                 return {**before, "seconds": round(time.monotonic() - started, 3)}
+            refuse_unexplained(cur, path, "web", day_of(path.name))
             filters = access.Filters.load(cur)
         dates = line_dates(settings, path)
         if dry_run:

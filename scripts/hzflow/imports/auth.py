@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
+from ..sources import day_of
 from . import logparse as lp
 from .access import rows_by_month
 from .apache import line_dates
-from .provenance import Claimed, claim, recorded
+from .provenance import Claimed, claim, recorded, refuse_unexplained
 
 USERLOGIN_COLUMNS = ("datetime", "uidNumber", "user", "ip", "action")
 KEPT_ACTIONS = ("login", "simulation")
@@ -80,6 +81,7 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             before = recorded(cur, path, "userlogin")
             if before:
                 return {**before, "seconds": round(time.monotonic() - started, 3)}
+            refuse_unexplained(cur, path, "userlogin", day_of(path.name))
             cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
             ip_filters = [r[0].lower() for r in cur.fetchall()]
         fd, tmp_path = tempfile.mkstemp(prefix="userlogin-", suffix=".tsv", dir=settings.tmp_dir)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pymysql
 
 from .. import db as dbmod
-from ..errors import NotRecorded
+from ..errors import NotRecorded, UnexplainedRows
 from ..sources import canonical_name
 
 TABLES = ("web", "userlogin")
@@ -77,6 +78,69 @@ def recorded(cur, path: Path, table: str) -> dict | None:
             "pk_range": [pk_start, pk_end], "imported_at": imported_at, **extra}
 
 
+def _span(detail) -> tuple[str, str] | None:
+    """The first and last datetime of an entry that adopt reconstructed (None for an import's entry).
+
+    A reconstructed entry's id range is that of the rows found for the file;
+    rows of other files can lie inside it when a legacy importer interleaved
+    them, so its rows are those in the range *and* in the file's dates.
+    """
+    try:
+        extra = json.loads(detail) if detail else {}
+    except ValueError:
+        return None
+    return (extra["first"], extra["last"]) if extra.get("reconstructed") else None
+
+
+def explained_condition(cur, table: str, lo_id: int, hi_id: int) -> tuple[str, tuple]:
+    """SQL (and its arguments) true for the rows of `table` between two ids that a ledger entry covers."""
+    cur.execute("SELECT pk_start, pk_end, detail FROM imported_sources WHERE target_table = %s "
+                "AND pk_start IS NOT NULL AND pk_start <= %s AND pk_end >= %s ORDER BY pk_start",
+                (table, hi_id, lo_id))
+    terms, args = [], []
+    for pk_start, pk_end, detail in cur.fetchall():
+        span = _span(detail)
+        if span:
+            terms.append("(id BETWEEN %s AND %s AND datetime BETWEEN %s AND %s)")
+            args += [pk_start, pk_end, *span]
+        else:
+            terms.append("(id BETWEEN %s AND %s)")
+            args += [pk_start, pk_end]
+    return ("(" + " OR ".join(terms) + ")" if terms else "FALSE"), tuple(args)
+
+
+def unexplained_rows(cur, table: str, day: str) -> int:
+    """Rows of `table` dated `day` that no ledger entry explains: put there by another tool.
+
+    The common case, a day without rows, costs one index lookup.
+    """
+    start = f"{day} 00:00:00"
+    stop = f"{date.fromisoformat(day) + timedelta(days=1)} 00:00:00"
+    where = "datetime >= %s AND datetime < %s"
+    cur.execute(f"SELECT MIN(id), MAX(id), COUNT(*) FROM {dbmod.quote_ident(table)} WHERE {where}",
+                (start, stop))
+    lo_id, hi_id, total = cur.fetchone()
+    if not total:
+        return 0
+    condition, args = explained_condition(cur, table, lo_id, hi_id)
+    cur.execute(f"SELECT COUNT(*) FROM {dbmod.quote_ident(table)} WHERE {where} AND {condition}",
+                (start, stop, *args))
+    return total - cur.fetchone()[0]
+
+
+def refuse_unexplained(cur, path: Path, table: str, day: str | None) -> None:
+    """Stop before importing a file whose day already holds rows no ledger entry explains."""
+    if day is None:
+        return
+    stray = unexplained_rows(cur, table, day)
+    if stray:
+        raise UnexplainedRows(
+            f"{canonical_name(path)}: {table} already holds {stray} row(s) dated {day} that no "
+            f"imported_sources entry explains (put there by the legacy scripts or another tool); "
+            f"nothing was imported, so the day is not counted twice. Run `hzflow adopt`: it records "
+            f"the files whose rows are there and says what to do with one whose rows are only partly there")
+
+
 def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=print) -> int:
     """Delete the rows one file brought (web + its webhits, or userlogin) and its claim."""
     name, gz = _names(file)
@@ -93,13 +157,15 @@ def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=pr
         for source_id, target, pk_start, pk_end, detail in records:
             verb = "would delete" if dry_run else "deleted"
             if pk_start is not None:
+                span = _span(detail)
+                where, args = "id BETWEEN %s AND %s", (pk_start, pk_end)
+                if span:
+                    where, args = where + " AND datetime BETWEEN %s AND %s", args + span
                 if dry_run:
-                    cur.execute(f"SELECT COUNT(*) FROM {dbmod.quote_ident(target)} "
-                                f"WHERE id BETWEEN %s AND %s", (pk_start, pk_end))
+                    cur.execute(f"SELECT COUNT(*) FROM {dbmod.quote_ident(target)} WHERE {where}", args)
                     n = cur.fetchone()[0]
                 else:
-                    n = cur.execute(f"DELETE FROM {dbmod.quote_ident(target)} "
-                                    f"WHERE id BETWEEN %s AND %s", (pk_start, pk_end))
+                    n = cur.execute(f"DELETE FROM {dbmod.quote_ident(target)} WHERE {where}", args)
                 removed += n
                 say(f"{verb} {n} {target} rows of {name} (id {pk_start}..{pk_end})")
             hits = (json.loads(detail) if detail else {}).get("webhits", {})

@@ -95,6 +95,7 @@ MIGRATIONS = (
     (2, "enrichment caches: hzflow_dns_cache, hzflow_ipgeo_cache"),
     (3, "summary rollups: hzflow_seen_sessions, hzflow_seen_downloads, hzflow_rollup_months"),
     (4, "userlogin_lite indexed by address (ip_user_action)"),
+    (5, "adoption record: hzflow_adoption"),
 )
 
 

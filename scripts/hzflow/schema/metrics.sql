@@ -410,6 +410,19 @@ CREATE TABLE hzflow_migrations (
   PRIMARY KEY (id)
 );
 
+-- Who took over this database and from which month hzflow builds it
+-- (hzflow adopt; or recorded by the first cron on an empty database or one
+-- hzflow filled itself).  The newest row is in force.
+CREATE TABLE hzflow_adoption (
+  id int(11) NOT NULL AUTO_INCREMENT,
+  adopted_at datetime NOT NULL DEFAULT current_timestamp(),
+  hzflow_version varchar(32) NOT NULL DEFAULT '',
+  kind enum('empty','hzflow','adopted') NOT NULL,
+  first_month char(7) DEFAULT NULL,
+  detail text DEFAULT NULL,
+  PRIMARY KEY (id)
+);
+
 -- Reverse-DNS answers, so an address is asked once per TTL across months and
 -- tables.  status: 'name' (host holds the PTR name) or 'none' (NXDOMAIN / no
 -- PTR).  Timeouts and server failures are never stored.

@@ -1,0 +1,23 @@
+"""The per-month audit (audit.enabled): hzflow audit's findings for each summarized month.
+
+Redone whenever the month's summary changes; findings are recorded in the
+marker, not treated as a failure (hzflow status counts them).
+"""
+
+
+rule audit_month:
+    input:
+        lambda wildcards: marker("summarized", wildcards.month),
+    output:
+        marker("audited", "{month}"),
+    log:
+        rule_log("audit_month", "{month}"),
+    priority: 0
+    conda:
+        "../envs/hzflow.yaml"
+    params:
+        hzflow=HZFLOW,
+        config=CONFIG_FILE,
+    shell:
+        "{params.hzflow} --config {params.config} audit --month {wildcards.month} "
+        "--marker {output} > {log} 2>&1"
