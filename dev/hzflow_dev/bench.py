@@ -1,6 +1,6 @@
 """Benchmarks that print figures (never a pass/fail on time).
 
-    ./dev/bench.sh [workflow] [import] [dns] [sessions] [summaries] [plan] [--lines N] [--days N]
+    ./dev/bench.sh [workflow] [import] [dns] [sessions] [summaries] [plan] [migrate] [--lines N] [--days N]
 
 workflow: bench_workflow.py (hzflow cron next to the stage commands, idle
 runs, empty months, the fixed cost of a day).
@@ -28,6 +28,10 @@ logins, tool runs and hub sessions), generated inside MariaDB; then
 rollups and by a full rescan of the history, and the time to build the
 rollups of one month.  `plan`: `snakemake -n` on an up-to-date tree of
 fifteen years of months.
+
+migrate: a legacy MyISAM `web` of 2,000,000 rows with the legacy indexes,
+converted to InnoDB by `hzflow migrate`'s engine step: bytes copied per
+second, next to the figure `hzflow migrate` and `doctor` estimate with.
 """
 
 from __future__ import annotations
@@ -352,10 +356,33 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     print(f"  hzflow cron with nothing new: {idle:6.2f} s")
 
 
+def bench_migrate(server: sandbox.Server, out: Path, rows: int = 2_000_000) -> None:
+    """Convert a MyISAM web of `rows` rows to InnoDB the way hzflow migrate does; print bytes per second."""
+    from hzflow import migrate
+
+    settings = fresh_metrics(server, out)
+    with dbmod.cursor(settings) as cur:
+        cur.execute("ALTER TABLE web ENGINE=MyISAM")
+        cur.execute(f"INSERT INTO web (datetime, content, ip, host, domain, dnload) "
+                    f"SELECT '2020-01-01' + INTERVAL seq * 13 SECOND, CONCAT('/resources/', seq % 7000), "
+                    f"CONCAT('10.', seq DIV 65536 % 256, '.', seq DIV 256 % 256, '.', seq % 256), "
+                    f"CONCAT('h', seq % 90000, '.example.edu'), 'example.edu', seq % 17 = 0 FROM seq_1_to_{rows}")
+        cur.execute("ANALYZE TABLE web")
+        cur.fetchall()
+        size = next(b for t, _e, _r, b in migrate.tables_not_innodb(cur, settings.db.metrics_db) if t == "web")
+        t = time.perf_counter()
+        migrate.convert_engines(cur, settings.db.metrics_db, say=lambda _: None)
+        took = time.perf_counter() - t
+    print(f"migrate benchmark: MyISAM web of {rows:,} rows, {size / 1e6:,.0f} MB")
+    print(f"  to InnoDB: {took:6.2f} s  {size / took / 1e6:,.1f} MB/s "
+          f"(hzflow migrate estimates with {migrate.COPY_BYTES_PER_SECOND / 1e6:.0f} MB/s)")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan"],
-                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan")
+    ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan",
+                                                  "migrate"],
+                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate")
     ap.add_argument("--days", type=int, default=92, help="days of logs of the workflow benchmark")
     ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -379,6 +406,8 @@ def main(argv=None) -> int:
             bench_summaries(server, out, a.web_rows)
         if "plan" in a.which:
             bench_plan(server, out)
+        if "migrate" in a.which:
+            bench_migrate(server, out)
     return 0
 
 

@@ -386,8 +386,10 @@ def rows_outside_own_imports(cur, table: str) -> bool:
 def require(settings, *, record: bool = True) -> dict:
     """The cron gate: raise NotAdopted for a database holding rows hzflow did not import, unless adopted.
 
-    An empty database, or one whose every row hzflow imported, is recorded as
-    adopted (record=False, for a dry run, only checks).
+    An empty database, or one whose every row hzflow imported, needs no adoption:
+    nothing is written to it (so cron leaves exactly what the stage commands
+    leave), the few index probes are simply made again each run, and only the
+    adopted.json marker notes it (record=False, for a dry run, writes nothing).
     """
     try:
         with dbmod.connection(settings) as conn, dbmod.transaction(conn) as cur:
@@ -403,9 +405,6 @@ def require(settings, *, record: bool = True) -> dict:
                 cur.execute("SELECT EXISTS (SELECT 1 FROM web) OR EXISTS (SELECT 1 FROM userlogin)")
                 kind = "hzflow" if cur.fetchone()[0] else "empty"
                 row = {"kind": kind, "first_month": None}
-                if not record:
-                    return row
-                _write_adoption(cur, kind, None, {"kind": kind})
     except pymysql.err.ProgrammingError as exc:
         if exc.args and exc.args[0] == 1146:
             raise ConfigError(f"the metrics database {settings.db.metrics_db} is not at schema head: "

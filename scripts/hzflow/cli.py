@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config as cfgmod
-from . import errors, months, version
+from . import errors, months, refcli, version
 from .enrich.tables import ENRICHABLE
 from .markers import MONTH_STAGES
 
@@ -30,6 +30,12 @@ def _month(text: str) -> str:
     if not months.is_month(text):
         raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}")
     return text
+
+
+def _month_or_day(text: str) -> str:
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}"
+    return _month(text)
 
 
 def _day(text: str) -> str:
@@ -75,6 +81,9 @@ def cmd_audit(settings, a):
 
 def cmd_doctor(settings, a):
     from .doctor import run
+    if a.fix:
+        from . import schema
+        schema.init(settings, say=_say)
     return run(settings, say=_say)
 
 
@@ -87,6 +96,9 @@ def cmd_import_file(settings, a):
     from .imports import apache, auth, bots
     run = {"import-apache": apache.import_file, "import-auth": auth.import_file,
            "identify-bots": bots.identify_file}[a.command]
+    if str(a.file) == "-":
+        from .refcli import spooled_stdin
+        a.file = spooled_stdin(settings)
     _print_report(run(settings, a.file, dry_run=a.dry_run))
 
 
@@ -109,8 +121,9 @@ def cmd_archive_logs(settings, a):
     from .imports.days import IMPORTERS
     from .imports.provenance import recorded
     cov = Coverage(settings)
+    chosen = [a.month] if a.month else cov.months
     with db.cursor(settings) as cur:
-        done = [src for day in cov.days_of(a.month) for kind, src in cov.found.get(day, {}).items()
+        done = [src for month in chosen for day in cov.days_of(month) for kind, src in cov.found.get(day, {}).items()
                 if recorded(cur, src.path, IMPORTERS[kind][1])]
     for src in done:
         dst = archive.archive(settings, src, dry_run=a.dry_run)
@@ -129,12 +142,16 @@ def _database(settings, key: str) -> str:
     return settings.db.metrics_db if key == "metrics" else settings.db.hub_db
 
 
-def _period(a, **default):
+def _period(a, settings, database: str, **default):
+    """The [start, stop) of a date spec (or --all); an open end closed where the table's rows end."""
+    from .enrich.tables import closed
     from .enrich.window import default_bounds
+    if getattr(a, "all", False):
+        if a.date:
+            raise errors.UsageError(f"{a.command}: give a date or --all, not both")
+        a.date = ".."
     start, stop = default_bounds(a.date, **default)
-    if start is None or stop is None:
-        raise errors.UsageError(f"{a.command} needs a bounded period, not {a.date!r}")
-    return start, stop
+    return closed(settings, database, a.table, start, stop)
 
 
 def cmd_import_hub_data(settings, a):
@@ -154,8 +171,18 @@ def cmd_enrich(settings, a):
         return
     step = {"resolve-dns": dns.resolve_dns, "fill-domain": domain.fill_domain,
             "fill-ipcountry": geo.fill_ipcountry}[a.command]
-    start, stop = _period(a, **({"days_back": 7} if a.command == "resolve-dns" else {}))
-    step(settings, _database(settings, a.db), a.table, start, stop, dry_run=a.dry_run, say=_say)
+    if a.command == "resolve-dns":
+        settings = settings.overridden("dns", nameservers=a.nameserver and a.nameserver.replace(",", " ").split(),
+                                       concurrency=a.concurrency, timeout=a.timeout)
+    elif a.command == "fill-ipcountry":
+        settings = settings.overridden("geoip", url=a.url, hub_key=a.hub_key, timeout=a.timeout,
+                                       provider="service" if a.url else None)
+    database = _database(settings, a.db)
+    start, stop = _period(a, settings, database, **({"days_back": 7} if a.command == "resolve-dns" else {}))
+    if start is None:
+        _say(f"{a.command} {a.table}: no rows")
+        return
+    step(settings, database, a.table, start, stop, dry_run=a.dry_run, say=_say)
 
 
 def cmd_resolve_month(settings, a):
@@ -171,7 +198,10 @@ def cmd_logfix_session(settings, a):
 
 def cmd_clean_bots(settings, a):
     from .clean import clean_bots
-    start, stop = _period(a)
+    start, stop = _period(a, settings, settings.db.metrics_db)
+    if start is None:
+        _say(f"clean-bots {a.table}: no rows")
+        return
     clean_bots(settings, a.table, start, stop, dry_run=a.dry_run, say=_say)
 
 
@@ -181,8 +211,11 @@ def cmd_backfill_dnload(settings, a):
 
 
 def cmd_rebuild_webhits(settings, a):
-    from .imports.repair import rebuild_webhits
-    rebuild_webhits(settings, _this_month(a), dry_run=a.dry_run, say=_say)
+    from .imports.repair import months_with_web, rebuild_webhits
+    if a.all and a.month:
+        raise errors.UsageError("rebuild-webhits: give a month or --all, not both")
+    for month in months_with_web(settings) if a.all else [_this_month(a)]:
+        rebuild_webhits(settings, month, dry_run=a.dry_run, say=_say)
 
 
 def cmd_tool_stage(settings, a):
@@ -200,9 +233,27 @@ def cmd_sessionize_month(settings, a):
     stages.sessionize_month(settings, a.month, marker=a.marker, dry_run=a.dry_run, say=_say)
 
 
+SUMMARY_SECTIONS = ("reg", "int", "dl", "total", "sim", "sim-usage", "misc")
+
+
 def cmd_summarize_month(settings, a):
-    from .summary import summarize_month
-    summarize_month(settings, a.month, rollups=not a.rescan, dry_run=a.dry_run, say=_say)
+    from . import periods
+    from .summary import LEGACY_ORDER, summarize_month
+    if a.only and set(a.only.replace(" ", "").split(",")) != set(SUMMARY_SECTIONS):
+        raise errors.UsageError("summarize-month --only: hzflow writes a month's sections together, in one "
+                                "transaction, so that the total (row 1) always equals its parts; drop --only")
+    chosen = LEGACY_ORDER
+    if a.periods:
+        try:
+            asked = {int(p) for p in a.periods.split(",") if p.strip()}
+        except ValueError:
+            raise errors.UsageError(f"--periods: expected codes like 1,3,14, got {a.periods!r}") from None
+        if asked - set(periods.ALL):
+            raise errors.UsageError(f"--periods: unknown code(s) {sorted(asked - set(periods.ALL))}; "
+                                    f"codes are {', '.join(map(str, periods.ALL))}")
+        chosen = tuple(p for p in LEGACY_ORDER if p in asked)
+    month = a.month or months.preceding(months.current())
+    summarize_month(settings, month, period_codes=chosen, rollups=not a.rescan, dry_run=a.dry_run, say=_say)
 
 
 def cmd_analyze(settings, a):
@@ -247,6 +298,9 @@ def cmd_rebuild(settings, a):
 
 def cmd_rebuild_summaries(settings, a):
     from .cron import rebuild
+    if a.periods:
+        print("hzflow: rebuild-summaries --periods: a month's summary is rebuilt whole (all six periods)",
+              file=sys.stderr)
     return rebuild(settings, a.since, "summarized", a.through, dry_run=a.dry_run, say=_say)
 
 
@@ -315,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="share of rows without host/domain/country that is a finding even at a high median")
     sp.add_argument("--json", action="store_true", help="the findings as JSON")
     sp.add_argument("--marker", type=Path, help="(workflow) write the findings of --month here; exit 0")
-    add("doctor", cmd_doctor, "check config, database, schema, directories, log sources, resolvers",
-        dry_run=False)
+    sp = add("doctor", cmd_doctor, "check config, database, schema, directories, log sources, resolvers",
+             dry_run=False)
+    sp.add_argument("--fix", action="store_true", help="first bring the database to head (what init does)")
     sp = add("status", cmd_status, "per month and stage: built, failed, waiting; the last run",
              dry_run=False)
     sp.add_argument("--json", action="store_true", help="the same, as JSON (for monitoring)")
@@ -324,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
                        ("import-auth", "import a CMS auth log into userlogin"),
                        ("identify-bots", "add an access log's automated user agents to bot_useragents")):
         sp = add(name, cmd_import_file, what)
-        sp.add_argument("file", type=Path, help="log file, plain or gzip")
+        sp.add_argument("file", type=Path, help="log file, plain or gzip; - reads standard input")
     sp = add("import-days", cmd_import_days, "import every pending day (or those named), oldest first")
     sp.add_argument("days", type=_day, nargs="*", metavar="DAY")
     sp.add_argument("--marker", type=Path, help="write this batch marker at the end")
@@ -333,8 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--marker", type=Path, help=argparse.SUPPRESS)
     month_stage("import-month", cmd_import_month, "check that every log of a month is imported (importing "
                 "any the ledger lacks)")
-    sp = add("archive-logs", cmd_archive_logs, "gzip a month's imported logs and move them to imported/")
-    sp.add_argument("month", type=_month)
+    sp = add("archive-logs", cmd_archive_logs, "gzip a month's imported logs (default: every month's) and "
+             "move them to imported/")
+    sp.add_argument("month", type=_month_or_day, nargs="?", help="YYYY-MM (or a day as YYYYMMDD: its month)")
     sp = add("forget-import", cmd_forget_import, "remove exactly the rows one imported file brought")
     sp.add_argument("file", help="the file (or its name) as it was imported")
     sp.add_argument("table", nargs="?", default="all", choices=("web", "userlogin", "all"))
@@ -349,7 +405,16 @@ def build_parser() -> argparse.ArgumentParser:
         sp = add(name, cmd_enrich, what)
         sp.add_argument("db", choices=("metrics", "hub"), help="which database the table is in")
         sp.add_argument("table", choices=ENRICHABLE)
-        sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B")
+        sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (either side open)")
+        sp.add_argument("--all", action="store_true", help="every row, whatever its date")
+        if name == "resolve-dns":
+            sp.add_argument("-n", "--nameserver", help="resolver address(es), for this run (dns.nameservers)")
+            sp.add_argument("-c", "--concurrency", type=int, help="queries in flight (dns.concurrency)")
+            sp.add_argument("-t", "--timeout", type=float, help="seconds per query (dns.timeout)")
+        if name == "fill-ipcountry":
+            sp.add_argument("--url", help="the country service (geoip.provider service, geoip.url)")
+            sp.add_argument("--hub-key", help="the key sent to it (geoip.hub_key)")
+            sp.add_argument("--timeout", type=float, help="seconds per request (geoip.timeout)")
     sp = month_stage("resolve-month", cmd_resolve_month, "a month's logs all imported, then its rows enriched "
                      "(the workflow's resolve stage; the marker is dns-resolved)", aliases=("enrich-month",))
     sp.add_argument("--imported-marker", type=Path, help="write the imported marker after the check")
@@ -358,10 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("clean-bots", cmd_clean_bots, "delete rows of excluded domains and hosts (exclude_list)")
     sp.add_argument("table", choices=("web", "websessions"))
     sp.add_argument("date", nargs="?", help="YYYY, YYYY-MM, YYYY-MM-DD or A..B (default: this month)")
+    sp.add_argument("--all", action="store_true", help="every row, whatever its date")
     sp = add("backfill-dnload", cmd_backfill_dnload, "set web.dnload where it is missing")
     sp.add_argument("--start", type=_month, help="first month (default: all)")
     sp = add("rebuild-webhits", cmd_rebuild_webhits, "recount a month's webhits from its web rows")
     month_arg(sp)
+    sp.add_argument("--all", action="store_true", help="every month that has web rows")
     for name, stage, what in (
             ("gen-tool-stats", "gen_tool_stats", "per-tool usage per period into jos_resource_stats_tools"),
             ("gen-tool-tops", "gen_tool_tops", "each tool's users by country, domain and org type"),
@@ -375,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     month_stage("sessionize-month", cmd_sessionize_month, "rebuild a month's sessions and enrich them "
                 "(the workflow's sessionize stage)")
     sp = add("summarize-month", cmd_summarize_month, "write a month's summary_*_vals cells for all six periods")
-    sp.add_argument("month", type=_month)
+    sp.add_argument("month", type=_month, nargs="?", help="default: last month")
+    sp.add_argument("--periods", metavar="LIST", help="only these period codes (0,1,3,12,13,14)")
+    sp.add_argument("--only", metavar="LIST", help=argparse.SUPPRESS)
     sp.add_argument("--rescan", action="store_true",
                     help="read the whole web/websessions history as the reference does, not the rollups")
     for name, func, what in (("analyze", cmd_analyze, "a month's enrichment, tool statistics and sessions"),
@@ -408,11 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
              "redo the summarized stage of months since M (and every later month unless --through)")
     sp.add_argument("--since", type=_month, required=True, metavar="YYYY-MM")
     sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="last month to redo")
+    sp.add_argument("--periods", metavar="LIST", help=argparse.SUPPRESS)
     sp = add("note-dns-retry", cmd_note_dns_retry, "(workflow) note that a month's unanswered lookups are due",
              dry_run=False)
     sp.add_argument("month", type=_month)
     sp.add_argument("attempt", type=int)
     sp.add_argument("--marker", type=Path, required=True)
+    refcli.register(add, _month)
     for name, func, what in (("cron", cmd_cron, "run the workflow for every month through the current one "
                               "(flock-guarded; silent with -q unless something failed)"),
                              ("plan", cmd_plan, "list which days and months a run would build, and why")):
@@ -462,6 +533,11 @@ def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        argv = refcli.translate(argv)
+    except errors.UsageError as e:
+        print(f"hzflow: {e}", file=sys.stderr)
+        return errors.CONFIG
     own, passthrough = _split_passthrough(argv)
     parser = build_parser()
     args = parser.parse_args(own)

@@ -73,14 +73,20 @@ def validate(data: dict, source: str = "config") -> None:
 
 
 def resolve_path(arg: str | os.PathLike | None) -> Path:
-    """The config file named by --config, else $HZFLOW_CONFIG."""
-    chosen = arg or os.environ.get(ENV_VAR)
+    """The config file named by --config (or -c), else $HZFLOW_CONFIG, else the reference's places.
+
+    A reference hzmetrics.conf is translated (refconfig), and the translation's path returned.
+    """
+    from . import refconfig
+
+    chosen = arg or os.environ.get(ENV_VAR) or os.environ.get(refconfig.ENV_VAR) or refconfig.default_path()
     if not chosen:
         raise ConfigError(f"no config file: pass --config FILE or set {ENV_VAR}")
     path = Path(chosen).expanduser()
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
-    return path.resolve()
+    path = path.resolve()
+    return refconfig.translated_file(path) if refconfig.is_reference_ini(path) else path
 
 
 def read_yaml(path: Path) -> dict:
@@ -213,6 +219,13 @@ class Settings:
     def from_mapping(cls, data: dict, path: Path | str = "config") -> "Settings":
         validate(data, str(path))
         return cls(Path(path), data)
+
+    def overridden(self, section: str, **values) -> "Settings":
+        """The same settings with some keys of a section replaced (None: left as it is), validated."""
+        changed = {k: v for k, v in values.items() if v is not None}
+        if not changed:
+            return self
+        return Settings.from_mapping({**self.raw, section: {**self.section(section), **changed}}, self.path)
 
     def section(self, name: str) -> dict:
         return self.raw.get(name) or {}

@@ -129,7 +129,9 @@ def _legacy_storage(settings, cur, f: Findings) -> None:
     if row:
         f.ok(f"database taken over by hzflow ({row['kind']}, {row['adopted_at']}"
              + (f", first month {row['first_month']})" if row["first_month"] else ")"))
-    elif any(adopt.rows_outside_own_imports(cur, t) for t in ("web", "userlogin")):
+    elif not any(adopt.rows_outside_own_imports(cur, t) for t in ("web", "userlogin")):
+        f.ok("every row was imported by hzflow: no adoption needed")
+    else:
         f.bad(f"{database} holds rows hzflow did not import and has not been adopted; cron refuses to run "
               f"until it is: run hzflow adopt --dry-run, then hzflow adopt")
 

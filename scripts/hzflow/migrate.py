@@ -25,8 +25,8 @@ from . import version
 from .db import quote_ident as q
 from .imports.repair import backfill_dnload
 
-# What a conversion copies per second on a 2-core VM with a local disk (./dev/bench.sh migrate measures it).
-COPY_BYTES_PER_SECOND = 40e6
+# What a conversion copies per second (indexes rebuilt) on a 2-core VM: 25 MB/s by ./dev/bench.sh migrate.
+COPY_BYTES_PER_SECOND = 25e6
 LOWERCASE_HOST_TABLES = ("web", "websessions")
 REDUNDANT_WEB_INDEXES = ("elementid", "dnload", "datetime", "sessionid")
 COLLATION_TABLES = ("ipcitylatlong", "userlogin_lite")
@@ -68,7 +68,7 @@ def engine_estimate(cur, database: str) -> str:
             f"the datadir needs about {_size(total)} free while the largest copies; largest: {big}")
 
 
-def _convert(cur, database: str, say) -> None:
+def convert_engines(cur, database: str, say) -> None:
     for table, engine, rows, size in tables_not_innodb(cur, database):
         began = time.monotonic()
         target = f"{q(database)}.{q(table)}"
@@ -194,7 +194,7 @@ def steps(settings) -> list[Step]:
         Step(105, "45-47", "utf8mb3_general_ci for the database default and the latin1 tables",
              _collation_pending, _normalise_collation),
         Step(ENGINE_STEP, "8-35, 40, 41", "every metrics table on InnoDB (transactions; readers never blocked)",
-             lambda cur, database: len(tables_not_innodb(cur, database)), _convert, engine_estimate),
+             lambda cur, database: len(tables_not_innodb(cur, database)), convert_engines, engine_estimate),
         Step(107, "48-51", "drop web's single-column indexes that composite indexes cover",
              _redundant_pending, _drop_redundant),
     ]

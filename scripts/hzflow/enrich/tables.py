@@ -27,6 +27,24 @@ def check(table: str, command: str) -> None:
         raise UsageError(f"{command} works on {', '.join(ENRICHABLE)}, not {table!r}")
 
 
+def closed(settings, database: str, table: str, start, stop):
+    """An open-ended period ([start, None), (None, stop), everything) closed where the table's rows end.
+
+    (None, None) when the table has no dated rows.
+    """
+    if start is not None and stop is not None:
+        return start, stop
+    from .. import db as dbmod
+    col = quote_ident(date_column(table))
+    with dbmod.cursor(settings) as cur:
+        cur.execute(f"SELECT DATE(MIN({col})), DATE(MAX({col})) + INTERVAL 1 DAY FROM {quote_ident(database)}."
+                    f"{quote_ident(table)} WHERE {col} >= '1000-01-01'")
+        first, following = cur.fetchone()
+    if first is None:
+        return None, None
+    return start or first, stop or following
+
+
 def edited(settings, cur, database: str, table: str, start, stop, rows: int) -> None:
     """After an in-place edit of `rows` rows in [start, stop): stale the rollups of those months.
 

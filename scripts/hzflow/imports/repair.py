@@ -41,6 +41,14 @@ def backfill_dnload(settings, start_month: str | None, *, dry_run: bool = False,
     return {"stage": "backfill-dnload", "rows": rows}
 
 
+def months_with_web(settings) -> list[str]:
+    """Every month that has web rows, oldest first (rebuild-webhits --all)."""
+    with dbmod.cursor(settings) as cur:
+        cur.execute("SELECT DISTINCT DATE_FORMAT(datetime, '%Y-%m') FROM web WHERE datetime >= '1000-01-01' "
+                    "ORDER BY 1")
+        return [m for (m,) in cur.fetchall() if m]
+
+
 def rebuild_webhits(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
     """Replace the month's webhits with one row per day counted from the (cleaned) web rows."""
     first, following = months.bounds(month)
