@@ -71,6 +71,16 @@ class Hub:
         schema.init(self.settings, say=lambda _: None)
         return self
 
+    def make_ready(self):
+        """Initialised, with an empty bot list, beside an empty hub database."""
+        self.init()
+        self.query("DELETE FROM bot_useragents")
+        conn = self.server.connect()
+        with conn.cursor() as cur:
+            hubschema.create(cur, self.hub_db)
+        conn.close()
+        return self
+
     def hzflow(self, *args, check=True, **kw) -> subprocess.CompletedProcess:
         r = subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(self.config_path),
                             *map(str, args)], capture_output=True, text=True, **kw)
@@ -138,10 +148,4 @@ def make_hub(server, ptr):
 @pytest.fixture
 def ready_hub(hub) -> Hub:
     """A hub whose metrics database is initialised (empty exclude and bot lists) beside an empty hub database."""
-    hub.init()
-    hub.query("DELETE FROM bot_useragents")
-    conn = hub.server.connect()
-    with conn.cursor() as cur:
-        hubschema.create(cur, hub.hub_db)
-    conn.close()
-    return hub
+    return hub.make_ready()

@@ -21,8 +21,8 @@ It then sets the first month the workflow builds: the month of the newest
 data, or the month after it when that month is complete and summarized.
 Earlier months are left exactly as they are.  Until a database holding
 rows has been adopted, `hzflow cron` refuses to run (`require`); an empty
-database, and one every row of which hzflow imported itself, are recorded
-as adopted on the first run.
+database, and one every row of which hzflow imported itself, need no
+adoption (and get no record in the database).
 """
 
 from __future__ import annotations

@@ -18,13 +18,16 @@ The reference's checks, with the same meaning:
 
 and what hzflow's markers and ledger add: a month stage older than what it was built from, a
 month summarized before its last day was imported, and a ledger entry whose rows are gone.  The
-reference's pipeline_state checks have no counterpart (hzflow keeps no such state).
+reference's "dirty month stuck for two days" is a month marked with `hzflow mark-dirty` that no run
+has reworked for 48 hours; its pipeline_state shape check has no counterpart (hzflow keeps no
+such state).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -34,6 +37,7 @@ from . import db as dbmod
 
 MIN_ROWS = 100
 GAP_DAYS = 7
+DIRTY_HOURS = 48
 HITS_PERIODS = (periods.MONTH, periods.QUARTER)
 ENRICHMENT = (("web", "host"), ("web", "domain"), ("web", "ipcountry"),
               ("websessions", "host"), ("websessions", "domain"), ("websessions", "ipcountry"))
@@ -278,6 +282,13 @@ class Audit:
                 if before in times and after in times and times[after] < times[before]:
                     self.add("stale stage", month, f"{after} was built before its {before} input changed",
                              "hzflow cron   (rebuilds it)")
+            dirty = self.settings.site_state / "dirty" / f"{month}.json"
+            if dirty.exists() and not markers.marker(self.settings, "dns-resolved", month).exists():
+                hours = (time.time() - dirty.stat().st_ctime) / 3600
+                if hours > DIRTY_HOURS:
+                    self.add("dirty stuck", month, f"marked dirty {hours:.0f} hours ago and not reworked "
+                             f"since: no cron has run, or its runs fail (hzflow status)",
+                             f"hzflow cron   (or: hzflow clear-dirty {month})")
             days = cov.recorded_days_of(month) + cov.late_days(month)
             if "summarized" in times and days:
                 newest = max(markers.day_marker(self.settings, d).stat().st_mtime for d in days)

@@ -4,6 +4,7 @@ tick, '-' for stdin), each checked on the database or the markers it changes."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hzflow import doctor, months
-from hzflow_dev import dumps, hubschema
+from hzflow import audit, doctor, months
+from hzflow_dev import dumps
 
 from conftest import months_back
 from logtree import write_day
@@ -62,13 +63,7 @@ def canonical(hub, reworked: bool = False):
 
 
 def test_hzmetrics_conf_and_the_reference_spellings_build_what_hzflow_builds(tree, make_hub, tmp_path):
-    twin = make_hub(tmp_path / "twin", tree.site)
-    twin.init()
-    twin.query("DELETE FROM bot_useragents")
-    conn = twin.server.connect()
-    with conn.cursor() as cur:
-        hubschema.create(cur, twin.hub_db)
-    conn.close()
+    twin = make_hub(tmp_path / "twin", tree.site).make_ready()
     for log in sorted(tree.apache.iterdir()) + sorted(tree.hub_logs.iterdir()):
         target = (twin.apache if log.parent == tree.apache else twin.hub_logs) / log.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +82,7 @@ def test_hzmetrics_conf_and_the_reference_spellings_build_what_hzflow_builds(tre
     assert dumps.differences(ours, theirs) == []
 
 
-def test_dirty_months_are_reworked_by_the_next_cron_and_clear_dirty_undoes_it(tree, today):
+def test_dirty_months_are_reworked_by_the_next_cron_and_clear_dirty_undoes_it(tree, today, monkeypatch):
     tree.hzflow("cron", "-q")
     state = tree.work / "state" / tree.site
     month = months.of(months_back(today, 2))
@@ -100,6 +95,11 @@ def test_dirty_months_are_reworked_by_the_next_cron_and_clear_dirty_undoes_it(tr
 
     tree.query("DELETE FROM summary_user_vals WHERE datetime = %s", (f"{month}-00",))
     tree.hzflow("mark-dirty", month)
+    monkeypatch.setattr(audit, "DIRTY_HOURS", -1)                # as if two days had gone by
+    printed = []
+    assert audit.audit(tree.settings, every=True, as_json=True, say=printed.append) == 1
+    stuck = [f for f in json.loads(printed[0])["findings"] if f["check"] == "dirty stuck"]
+    assert [f["month"] for f in stuck] == [month]
     tree.hzflow("cron", "-q")
     assert (state / "summarized" / f"{month}.json").stat().st_mtime_ns > built
     assert dumps.differences(before, canonical(tree, reworked=True)) == []
@@ -176,3 +176,13 @@ def test_doctor_warns_of_a_live_reference_cron(tmp_path, monkeypatch):
     found = doctor.Findings(say=lambda _text: None)
     doctor._reference_pipeline(found)
     assert len(found.warnings) == 1 and str(os.getpid()) in found.warnings[0]
+
+
+def test_tick_refreshes_the_map_then_runs_the_workflow_silently(tree, today):
+    maps = tree.root / "hub" / "app" / "site" / "stats" / "maps"
+    maps.mkdir(parents=True)
+    r = tree.hzflow("tick")
+    state = tree.work / "state" / tree.site
+    assert (r.stdout, r.stderr) == ("", "") and (maps / "whoisonline.xml").exists()
+    assert (state / "summarized" / f"{months.of(months_back(today, 2))}.json").exists()
+    assert tree.query("SELECT COUNT(*) FROM web")[0][0] > 0
