@@ -110,6 +110,7 @@ def main(argv=None) -> int:
         hzflow(config, "whoisonline", "-v")
         hzflow(config, "status")
         hzflow(config, "plan")
+        hzflow(config, "audit", "--all", check=False)     # exit 1 would mean a finding
         summary(server, metrics_db, hub_db)
         hzflow(config, "show", months.preceding(months.of(today)))
         print(f"\ndemo: the report is {out / 'work' / 'report' / site / 'index.html'} (CSV files beside it); "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from . import refconfig
 from .errors import ConfigError
 
 ENV_VAR = "HZFLOW_CONFIG"
@@ -77,8 +78,6 @@ def resolve_path(arg: str | os.PathLike | None) -> Path:
 
     A reference hzmetrics.conf is translated (refconfig), and the translation's path returned.
     """
-    from . import refconfig
-
     chosen = arg or os.environ.get(ENV_VAR) or os.environ.get(refconfig.ENV_VAR) or refconfig.default_path()
     if not chosen:
         raise ConfigError(f"no config file: pass --config FILE or set {ENV_VAR}")
