@@ -79,43 +79,56 @@ class FileCheck:
         return sources.canonical_name(self.path)
 
 
-def _access_keys(settings, path: Path, filters) -> tuple[Counter, Counter, tuple]:
-    """Every importable line's key, the keys of the lines kept today, and the lines' date window."""
-    dates = line_dates(settings, path)
+def _access_line_key(line: str, dates) -> tuple | None:
+    f = access._fields(line)
+    if f and not dates.reason(f[0], f[1]):
+        return f"{f[0]} {f[1]}", f[5], _content(lp.split_request(f[2])[1])
+    return None
+
+
+def _access_row_key(row: str) -> tuple:
+    when, url, ip = row.split("\t", 3)[:3]
+    return when, ip, _content(url)
+
+
+def _auth_line_key(line: str, dates) -> tuple | None:
+    event = auth._event(line)
+    if event and not dates.reason(*event[0].split(" ")):
+        when, _uid, user, ip, action = event
+        return when, ip, (user or "-").lower(), action.lower()
+    return None
+
+
+def _auth_row_key(row: str) -> tuple:
+    when, _uid, user, ip, action = row.rstrip("\n").split("\t")
+    return when, ip, user.lower(), action.lower()
+
+
+# kind -> (the import's scanner, its result, the key of a line, the key of a kept row)
+_KEYS = {"access": (access.scan, access.ScanResult, _access_line_key, _access_row_key),
+         "auth": (auth.scan, auth.AuthScan, _auth_line_key, _auth_row_key)}
+
+
+def _file_keys(settings, src: sources.Source, filters) -> tuple[Counter, Counter, int]:
+    """One read of the log: every importable line's key, the keys of the lines the import keeps today,
+    and the number of lines."""
+    scan, new_result, line_key, row_key = _KEYS[src.kind]
+    dates = line_dates(settings, src.path)
     every, kept = Counter(), Counter()
-    result = access.ScanResult()
-    with lp.reading(path, result) as lines:
+
+    def noted(lines):
         for line in lines:
-            f = access._fields(line)
-            if f and not dates.reason(f[0], f[1]):
-                every[(f"{f[0]} {f[1]}", f[5], _content(lp.split_request(f[2])[1]))] += 1
+            key = line_key(line, dates)
+            if key:
+                every[key] += 1
+            yield line
 
     def keep(row: str) -> None:
-        when, url, ip = row.split("\t", 3)[:3]
-        kept[(when, ip, _content(url))] += 1
+        kept[row_key(row)] += 1
 
-    result = access.scan_file(path, filters, dates, 0, write=keep)
-    return every, kept, result.lines
-
-
-def _auth_keys(settings, path: Path, ip_filters) -> tuple[Counter, Counter, int]:
-    dates = line_dates(settings, path)
-    every, kept = Counter(), Counter()
-    result = auth.AuthScan()
-    with lp.reading(path, result) as lines:
-        for line in lines:
-            event = auth._event(line)
-            if event and not dates.reason(*event[0].split(" ")):
-                when, _uid, user, ip, action = event
-                every[(when, ip, (user or "-").lower(), action.lower())] += 1
-
-    def keep(row: str) -> None:
-        when, _uid, user, ip, action = row.rstrip("\n").split("\t")
-        kept[(when, ip, user.lower(), action.lower())] += 1
-
-    result = auth.AuthScan()
-    with lp.reading(path, result) as lines:
-        auth.scan(lines, ip_filters, keep, result, dates)
+    result = new_result()
+    with lp.reading(src.path, result) as lines:
+        scan(noted(lines), filters, keep, result, dates, 0)
     return every, kept, result.lines
 
 
@@ -134,10 +147,7 @@ def _row_key(table: str, row) -> tuple:
 
 def examine(settings, cur, src: sources.Source, filters, ip_filters) -> FileCheck:
     check = FileCheck(src.kind, src.day, src.path)
-    if src.kind == "access":
-        every, kept, check.lines = _access_keys(settings, src.path, filters)
-    else:
-        every, kept, check.lines = _auth_keys(settings, src.path, ip_filters)
+    every, kept, check.lines = _file_keys(settings, src, filters if src.kind == "access" else ip_filters)
     check.kept_now = sum(kept.values())
     if not every:
         check.verdict = "absent"
@@ -183,8 +193,7 @@ def _ledger_names(cur) -> set[tuple[str, str]]:
 
 
 def _filters(cur):
-    cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
-    return access.Filters.load(cur), [r[0].lower() for r in cur.fetchall()]
+    return access.Filters.load(cur), auth.load_ip_filters(cur)
 
 
 def _newest_data_day(cur) -> str | None:

@@ -215,3 +215,17 @@ def test_a_partly_imported_log_is_reported_and_resolved_only_as_asked(fresh, cap
     parity = hub.query("SELECT w.d, w.n, h.n FROM (SELECT DATE(datetime) d, COUNT(*) n FROM web GROUP BY d) w "
                        "LEFT JOIN (SELECT DATE(datetime) d, SUM(hits) n FROM webhits GROUP BY d) h USING (d)")
     assert all(a == b for _, a, b in parity), parity
+
+
+def test_an_auth_log_whose_excluded_logins_were_filtered_is_recorded_as_present(fresh, capsys):
+    hub = fresh("excluded")
+    log = next(p for p in hubsim.logs_in_date_order(hub.root) if "cmsauth" in p.name)
+    command(hub, "import-auth", log)
+    capsys.readouterr()
+    (ip,), = hub.query("SELECT ip FROM userlogin GROUP BY ip ORDER BY COUNT(*) DESC, ip LIMIT 1")
+    hub.query("DELETE FROM userlogin WHERE ip = %s", (ip,))            # filtered by the legacy import
+    hub.query("INSERT INTO exclude_list (type, filter) VALUES ('ip', %s)", (ip,))
+    hub.query("DELETE FROM imported_sources")
+    hub.hzflow("adopt")
+    assert hub.query("SELECT filename, target_table FROM imported_sources") == [(log.name.removesuffix(".gz"),
+                                                                                  "userlogin")]

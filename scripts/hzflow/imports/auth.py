@@ -72,6 +72,12 @@ def scan(lines, ip_filters: list[str], write, result: AuthScan, dates: lp.LineDa
             write(f"{when}\t{uid}\t{tsv(user)}\t{tsv(ip)}\t{tsv(action)}\n")
 
 
+def load_ip_filters(cur) -> list[str]:
+    """exclude_list's address prefixes, lower-cased: logins from them are not imported."""
+    cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
+    return [r[0].lower() for r in cur.fetchall()]
+
+
 def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     started = time.monotonic()
     path = Path(path)
@@ -82,8 +88,7 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             if before:
                 return {**before, "seconds": round(time.monotonic() - started, 3)}
             refuse_unexplained(cur, path, "userlogin", day_of(path.name))
-            cur.execute("SELECT filter FROM exclude_list WHERE type = 'ip' AND filter <> ''")
-            ip_filters = [r[0].lower() for r in cur.fetchall()]
+            ip_filters = load_ip_filters(cur)
         fd, tmp_path = tempfile.mkstemp(prefix="userlogin-", suffix=".tsv", dir=settings.tmp_dir)
         os.close(fd)
         try:
