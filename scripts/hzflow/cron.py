@@ -256,8 +256,8 @@ def short_reason(reason: str) -> str:
 def plan(settings: Settings, extra: list[str], say=print) -> int:
     """A readable `snakemake -n`: one line per job that a run would do, with the reason."""
     if markers.read(markers.adoption_marker(settings)) is None:
-        say("note: no adoption on record: the first cron checks that hzflow imported every row the "
-            "database holds (run `hzflow adopt` for a database the legacy scripts or hzmetrics.py filled)")
+        say("note: no adoption on record: cron runs only while hzflow imported every row the database "
+            "holds (run `hzflow adopt` for a database the legacy scripts or hzmetrics.py filled)")
     r = subprocess.run(snakemake_argv(settings, ["--dry-run", *translate(settings, extra)]),
                        capture_output=True, text=True)
     output = r.stdout + r.stderr

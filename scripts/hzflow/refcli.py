@@ -199,19 +199,12 @@ def rebuild_from(settings, month: str, *, dry_run: bool = False, say=print) -> i
     return mark_dirty(settings, months.between(month, months.current()), dry_run=dry_run, say=say)
 
 
-def months_missing_country(settings) -> list[str]:
-    from . import db
-    with db.cursor(settings) as cur:
-        cur.execute("SELECT DISTINCT DATE_FORMAT(datetime, '%Y-%m') FROM web "
-                    "WHERE ipcountry IS NULL OR ipcountry = '' ORDER BY 1")
-        return [m for (m,) in cur.fetchall() if m]
-
-
 def fill_geo(settings, month: str | None, *, every: bool = False, dry_run: bool = False, say=print) -> int:
     """The country of every row of a month (or of each month that lacks some), in all four tables."""
     from .enrich import geo
     from .enrich.tables import ENRICHABLE
-    chosen = months_missing_country(settings) if every else [month]
+    from .imports.repair import months_with_web
+    chosen = months_with_web(settings, "ipcountry IS NULL OR ipcountry = ''") if every else [month]
     if not chosen:
         say("no month has rows without a country")
     for m in chosen:

@@ -92,6 +92,14 @@ def _span(detail) -> tuple[str, str] | None:
     return (extra["first"], extra["last"]) if extra.get("reconstructed") else None
 
 
+def entry_rows(pk_start: int, pk_end: int, detail) -> tuple[str, tuple]:
+    """SQL (and its arguments) true for the rows one ledger entry stands for."""
+    span = _span(detail)
+    if span:
+        return "id BETWEEN %s AND %s AND datetime BETWEEN %s AND %s", (pk_start, pk_end, *span)
+    return "id BETWEEN %s AND %s", (pk_start, pk_end)
+
+
 def explained_condition(cur, table: str, lo_id: int, hi_id: int) -> tuple[str, tuple]:
     """SQL (and its arguments) true for the rows of `table` between two ids that a ledger entry covers."""
     cur.execute("SELECT pk_start, pk_end, detail FROM imported_sources WHERE target_table = %s "
@@ -99,13 +107,9 @@ def explained_condition(cur, table: str, lo_id: int, hi_id: int) -> tuple[str, t
                 (table, hi_id, lo_id))
     terms, args = [], []
     for pk_start, pk_end, detail in cur.fetchall():
-        span = _span(detail)
-        if span:
-            terms.append("(id BETWEEN %s AND %s AND datetime BETWEEN %s AND %s)")
-            args += [pk_start, pk_end, *span]
-        else:
-            terms.append("(id BETWEEN %s AND %s)")
-            args += [pk_start, pk_end]
+        term, term_args = entry_rows(pk_start, pk_end, detail)
+        terms.append(f"({term})")
+        args += term_args
     return ("(" + " OR ".join(terms) + ")" if terms else "FALSE"), tuple(args)
 
 
@@ -157,10 +161,7 @@ def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=pr
         for source_id, target, pk_start, pk_end, detail in records:
             verb = "would delete" if dry_run else "deleted"
             if pk_start is not None:
-                span = _span(detail)
-                where, args = "id BETWEEN %s AND %s", (pk_start, pk_end)
-                if span:
-                    where, args = where + " AND datetime BETWEEN %s AND %s", args + span
+                where, args = entry_rows(pk_start, pk_end, detail)
                 if dry_run:
                     cur.execute(f"SELECT COUNT(*) FROM {dbmod.quote_ident(target)} WHERE {where}", args)
                     n = cur.fetchone()[0]

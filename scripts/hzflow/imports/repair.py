@@ -41,11 +41,12 @@ def backfill_dnload(settings, start_month: str | None, *, dry_run: bool = False,
     return {"stage": "backfill-dnload", "rows": rows}
 
 
-def months_with_web(settings) -> list[str]:
-    """Every month that has web rows, oldest first (rebuild-webhits --all)."""
+def months_with_web(settings, condition: str = "TRUE") -> list[str]:
+    """Every month that has web rows (meeting a fixed SQL condition), oldest first (the --all of
+    rebuild-webhits and fill-geo)."""
     with dbmod.cursor(settings) as cur:
-        cur.execute("SELECT DISTINCT DATE_FORMAT(datetime, '%Y-%m') FROM web WHERE datetime >= '1000-01-01' "
-                    "ORDER BY 1")
+        cur.execute(f"SELECT DISTINCT DATE_FORMAT(datetime, '%Y-%m') FROM web WHERE datetime >= '1000-01-01' "
+                    f"AND ({condition}) ORDER BY 1")
         return [m for (m,) in cur.fetchall() if m]
 
 
