@@ -11,6 +11,10 @@
 # the work directory (state, logs) and the databases.  docs/install.md walks a
 # hub through it.
 
+# Every recipe line runs in bash with pipefail: a failing step in a pipe fails the install.
+SHELL          := /bin/bash
+.SHELLFLAGS    := -o pipefail -c
+
 SITE           ?= myhub
 HZFLOW_USER    ?= apache
 HZFLOW_GROUP   ?= $(HZFLOW_USER)
@@ -51,8 +55,8 @@ check-user:
 # The wheel is built from a copy of the sources, so the checkout stays clean.
 wheel:
 	rm -rf "$(BUILDDIR)" && mkdir -p "$(BUILDDIR)/src"
-	tar -C "$(CURDIR)" -cf - pyproject.toml README.md Snakefile rules profiles config envs scripts \
-	    --exclude=__pycache__ --exclude='*.egg-info' | tar -C "$(BUILDDIR)/src" -xf -
+	tar -C "$(CURDIR)" --exclude=__pycache__ --exclude='*.egg-info' -cf - \
+	    pyproject.toml README.md Snakefile rules profiles config envs scripts | tar -C "$(BUILDDIR)/src" -xf -
 
 install: check-user wheel  ## install (or upgrade) hzflow; keeps an existing config
 	$(PYTHON) -m venv "$(DESTDIR)$(VENV)"

@@ -16,18 +16,19 @@ import shlex
 import sys
 import time
 
-from snakemake.utils import validate
-
 from hzflow import config as hzconfig
 from hzflow import coverage, markers
 from hzflow import months as hzmonths
 
-validate(config, schema=str(hzconfig.SCHEMA_FILE))
-
 CONFIG_FILE = os.path.abspath(
     (workflow.overwrite_configfiles or workflow.configfiles)[-1]
 )
+# hzflow's own validation: it names the key that is wrong and never prints a secret's value
+# (snakemake.utils.validate would print the whole config, password included).
 SETTINGS = hzconfig.Settings.from_mapping(config, CONFIG_FILE)
+# Every file this run writes is the service user's alone, and every tool's cache lives under the work directory.
+os.umask(markers.UMASK)
+os.environ.update(hzconfig.config_homes(SETTINGS))
 SITE = SETTINGS.site
 # The jobs run hzflow with the interpreter that runs Snakemake: no PATH or #! line to go wrong.
 HZFLOW = f"{shlex.quote(sys.executable)} -m hzflow.cli"

@@ -19,4 +19,4 @@ rule report:
         hzflow=HZFLOW,
         config=CONFIG_FILE,
     shell:
-        "{params.hzflow} --config {params.config} report > {log} 2>&1"
+        "{params.hzflow} --config {params.config} report --publish > {log} 2>&1"

@@ -1,6 +1,7 @@
 """Benchmarks that print figures (never a pass/fail on time).
 
-    ./dev/bench.sh [workflow] [import] [dns] [sessions] [summaries] [plan] [migrate] [--lines N] [--days N]
+    ./dev/bench.sh [workflow] [import] [dns] [sessions] [summaries] [plan] [migrate] [reliability]
+                   [--lines N] [--days N]
 
 workflow: bench_workflow.py (hzflow cron next to the stage commands, idle
 runs, empty months, the fixed cost of a day).
@@ -32,6 +33,12 @@ fifteen years of months.
 migrate: a legacy MyISAM `web` of 2,000,000 rows with the legacy indexes,
 converted to InnoDB by `hzflow migrate`'s engine step: bytes copied per
 second, next to the figure `hzflow migrate` and `doctor` estimate with.
+
+reliability: the test suite's reliability probes at size: 64 MB of binary
+garbage on `import-apache -` (refused, exit 4, nothing recorded: seconds and
+MB/s), and `migrate --apply` of a 500,000-row MyISAM web killed with -9 at
+twelve random moments, each finished by the next migrate (seconds to
+recover, and how many end states were wrong: should be 0).
 """
 
 from __future__ import annotations
@@ -378,11 +385,74 @@ def bench_migrate(server: sandbox.Server, out: Path, rows: int = 2_000_000) -> N
           f"(hzflow migrate estimates with {migrate.COPY_BYTES_PER_SECOND / 1e6:.0f} MB/s)")
 
 
+def bench_reliability(server: sandbox.Server, out: Path, rows: int = 500_000, kills: int = 12,
+                      garbage_mb: int = 64) -> None:
+    """The reliability probes at size: garbage refused, and kill -9 of migrate --apply recovered."""
+    import os
+    import subprocess
+
+    from hzflow import migrate
+
+    settings = fresh_metrics(server, out)
+    config = out / "bench.yaml"
+    config.write_text(yaml.safe_dump(settings.raw))
+    config.chmod(0o600)
+    hz = [sys.executable, "-m", "hzflow.cli", "--config", str(config)]
+    garbage = os.urandom(garbage_mb << 20)
+    t = time.perf_counter()
+    r = subprocess.run([*hz, "import-apache", "-"], input=garbage, capture_output=True)
+    took = time.perf_counter() - t
+    with dbmod.cursor(settings) as cur:
+        cur.execute("SELECT COUNT(*) FROM imported_sources")
+        ledger = cur.fetchone()[0]
+    print(f"reliability benchmark: {garbage_mb} MB of binary garbage on stdin refused in {took:.2f} s "
+          f"({garbage_mb / took:,.0f} MB/s), exit {r.returncode} (want 4), ledger rows {ledger} (want 0)")
+    with dbmod.cursor(settings) as cur:
+        cur.execute(f"INSERT INTO web (datetime, content, ip, host, domain, dnload) "
+                    f"SELECT '2020-01-01' + INTERVAL seq * 13 SECOND, CONCAT('/resources/', seq % 7000), "
+                    f"CONCAT('10.', seq DIV 65536 % 256, '.', seq DIV 256 % 256, '.', seq % 256), "
+                    f"CONCAT('h', seq % 90000, '.example.edu'), 'example.edu', seq % 17 = 0 FROM seq_1_to_{rows}")
+    wanted_sql = ("SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = %s "
+                  "AND table_name = 'web'")
+    with dbmod.cursor(settings) as cur:
+        cur.execute(wanted_sql, (settings.db.metrics_db,))
+        wanted = cur.fetchone()[0]
+
+    def to_myisam():
+        with dbmod.cursor(settings) as cur:
+            cur.execute("ALTER TABLE web ENGINE=MyISAM")
+            cur.execute("DELETE FROM hzflow_migrations WHERE id > 100")
+
+    to_myisam()
+    t = time.perf_counter()
+    subprocess.run([*hz, "migrate", "--apply"], capture_output=True, check=True)
+    full = time.perf_counter() - t
+    rng, wrong, recover = random.Random(7), 0, 0.0
+    for _ in range(kills):
+        to_myisam()
+        proc = subprocess.Popen([*hz, "migrate", "--apply"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 1.0) * full)
+        proc.kill()
+        proc.wait()
+        t = time.perf_counter()
+        again = subprocess.run([*hz, "migrate", "--apply"], capture_output=True)
+        recover += time.perf_counter() - t
+        with dbmod.cursor(settings) as cur:
+            cur.execute(wanted_sql, (settings.db.metrics_db,))
+            indexes = cur.fetchone()[0]
+            off = migrate.tables_not_innodb(cur, settings.db.metrics_db)
+            cur.execute("SELECT COUNT(*) FROM hzflow_migrations WHERE id IN (106, 107)")
+            steps = cur.fetchone()[0]
+        wrong += again.returncode != 0 or indexes != wanted or bool(off) or steps != 2
+    print(f"  migrate --apply of a {rows:,}-row MyISAM web: {full:.2f} s; killed at {kills} random moments, "
+          f"each finished by the next migrate in {recover / kills:.2f} s on average; wrong end states: {wrong}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan",
-                                                  "migrate"],
-                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate")
+                                                  "migrate", "reliability"],
+                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate, reliability")
     ap.add_argument("--days", type=int, default=92, help="days of logs of the workflow benchmark")
     ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -408,6 +478,8 @@ def main(argv=None) -> int:
             bench_plan(server, out)
         if "migrate" in a.which:
             bench_migrate(server, out)
+        if "reliability" in a.which:
+            bench_reliability(server, out)
     return 0
 
 

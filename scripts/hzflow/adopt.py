@@ -15,7 +15,8 @@ rows among the file's dates:
 * absent: none of its rows are there -> left for `hzflow cron` to import;
 * partial: some are, some are not -> reported with the two ways out
   (`--accept FILE` keeps what is there; `--discard FILE` removes those rows
-  so the next cron imports the file whole), never guessed.
+  and imports the file again, whole, at once: its day may lie before the
+  first month cron builds), never guessed.
 
 It then sets the first month the workflow builds: the month of the newest
 data, or the month after it when that month is complete and summarized.
@@ -41,7 +42,7 @@ from .errors import ConfigError, NotAdopted, UsageError
 from .imports import access, auth
 from .imports import logparse as lp
 from .imports.apache import line_dates
-from .imports.provenance import explained_condition
+from .imports.provenance import explained_condition, recount_webhits
 
 TABLE_OF = {"access": "web", "auth": "userlogin"}
 CONTENT_BYTES = 255                                 # web.content is a TINYTEXT
@@ -236,6 +237,8 @@ def adopt(settings, *, dry_run: bool = False, since: str | None = None, first_mo
           accept: list[str] = (), accept_partial: bool = False, discard: list[str] = (), say=print) -> dict:
     """Examine every untracked log, record the present ones, set the first month; returns what it did."""
     began = time.monotonic()
+    if not dry_run:
+        _finish_discards(settings, say)
     found = sources.discover_all(settings, warn=lambda m: say(f"warning: {m}"))
     with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
@@ -253,7 +256,12 @@ def adopt(settings, *, dry_run: bool = False, since: str | None = None, first_mo
         say(f"adopt: {settings.db.metrics_db} holds {counts['web']['rows']:,} web rows "
             f"({counts['web']['first']} .. {counts['web']['last']}) and {counts['userlogin']['rows']:,} "
             f"userlogin rows; {len(tracked)} files already in the ledger, {len(checks)} examined")
-        unknown = [n for n in (*accept, *discard) if not any(_matches([n], c) for c in checks)]
+        asked = [n for n in (*accept, *discard) if not any(_matches([n], c) for c in checks)]
+        known = {name for name, _ in tracked}
+        done_before = [n for n in asked if sources.canonical_name(n) in known]
+        for n in done_before:               # a rerun after the file was dealt with (or an adopt killed midway)
+            say(f"  {n}: in the ledger already; nothing to do for it")
+        unknown = [n for n in asked if n not in done_before]
         if unknown:
             raise UsageError(f"not an examined log: {', '.join(unknown)} (a file the ledger already knows, "
                              f"or one hzflow does not see in the log directories)")
@@ -271,10 +279,13 @@ def adopt(settings, *, dry_run: bool = False, since: str | None = None, first_mo
             chosen = first_month or _kept_first_month(cur) or first_month_for(cur, newest)
             summary = {"kind": "adopted", "first_month": chosen, "newest_data_day": newest,
                        "recorded": len(record), "discarded": len(discarded), **by_verdict,
+                       "discarded_files": [str(c.path) for c in discarded],
                        "seconds": round(time.monotonic() - began, 1)}
             if not dry_run:
                 _write_adoption(cur, "adopted", chosen, summary)
     if not dry_run:
+        for c in discarded:
+            _import_whole(settings, c, say)
         write_marker(settings, "adopted", chosen)
     _say_first_month(settings, chosen, newest, first_month is not None, say)
     if dry_run:
@@ -304,13 +315,13 @@ def _say_checks(checks, record, discarded, say) -> None:
         say(f"  absent: {len(absent)} files without a row ({days[0]} .. {days[-1]}): hzflow cron imports those "
             f"of the months it builds")
     for c in partial:
-        fate = ("recorded as it is" if c in record else "rows removed; cron imports it whole" if c in discarded
+        fate = ("recorded as it is" if c in record else "rows removed; imported again whole" if c in discarded
                 else "NOT recorded: its day stays blocked until you choose")
         say(f"  partial: {c.name}: {c.matched:,} of its rows are there, {c.missing:,} kept line(s) are not; {fate}")
     waiting = [c for c in partial if c not in record and c not in discarded]
     if waiting:
         say(f"  for a partial file, either keep what is there: hzflow adopt --accept {waiting[0].name}")
-        say(f"  or remove those rows so that hzflow cron imports the file whole: hzflow adopt --discard "
+        say(f"  or remove those rows and import the file again, whole: hzflow adopt --discard "
             f"{waiting[0].name}   ({few(waiting)}; --accept-partial keeps them all)")
     dup = [c for c in checks if c.duplicates]
     if dup:
@@ -345,12 +356,42 @@ def _discard(cur, c: FileCheck, say) -> None:
         chunk = c.ids[start:start + 10_000]
         cur.execute(f"DELETE FROM {c.table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
     if c.table == "web":                     # what is left of those days is counted again; the import adds its own
-        for day in months.days_between(c.first[:10], c.last[:10]):
-            cur.execute("DELETE FROM webhits WHERE datetime = %s", (f"{day} 00:00:00",))
-            cur.execute("INSERT INTO webhits (datetime, hits) SELECT %s, COUNT(*) FROM web "
-                        "WHERE datetime >= %s AND datetime < %s + INTERVAL 1 DAY HAVING COUNT(*) > 0",
-                        (f"{day} 00:00:00", f"{day} 00:00:00", f"{day} 00:00:00"))
+        recount_webhits(cur, months.days_between(c.first[:10], c.last[:10]))
     say(f"  discarded {len(c.ids):,} {c.table} rows of {c.name}")
+
+
+def _finish_discards(settings, say) -> None:
+    """Files an earlier adopt discarded but was stopped before importing again (kill -9): import them now."""
+    from .imports.days import IMPORTERS
+
+    with dbmod.cursor(settings) as cur:
+        cur.execute("SELECT detail FROM hzflow_adoption WHERE kind = 'adopted' ORDER BY id DESC LIMIT 1")
+        row = cur.fetchone()
+        try:
+            paths = [Path(p) for p in json.loads(row[0]).get("discarded_files", [])] if row and row[0] else []
+        except ValueError:
+            paths = []
+        left = []
+        for path in paths:
+            kind = "access" if path.name.startswith(f"{settings.site}-access") else "auth"
+            cur.execute("SELECT 1 FROM imported_sources WHERE filename IN (%s, %s) AND target_table = %s",
+                        (sources.canonical_name(path), sources.canonical_name(path) + ".gz", TABLE_OF[kind]))
+            if cur.fetchone() is None:
+                left.append((kind, path))
+    for kind, path in left:
+        importer, _ = IMPORTERS[kind]
+        report = importer(settings, path)
+        say(f"adopt: {path.name}, discarded by the last adopt, imported again whole: "
+            f"{report.get('rows', 0):,} rows ({report['status']})")
+
+
+def _import_whole(settings, c: FileCheck, say) -> None:
+    """Import a discarded file at once: its day may lie before the first month cron builds."""
+    from .imports.days import IMPORTERS
+
+    importer, _ = IMPORTERS[c.kind]
+    report = importer(settings, c.path)
+    say(f"  imported {c.name} again, whole: {report.get('rows', 0):,} {c.table} rows ({report['status']})")
 
 
 # ------------------------------------------------------------------ the record

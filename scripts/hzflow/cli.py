@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 import traceback
@@ -17,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config as cfgmod
-from . import errors, months, refcli, version
+from . import errors, markers, months, refcli, version
 from .enrich.tables import ENRICHABLE
 from .markers import MONTH_STAGES
 
@@ -36,6 +38,16 @@ def _month_or_day(text: str) -> str:
     if len(text) == 8 and text.isdigit():
         text = f"{text[:4]}-{text[4:6]}"
     return _month(text)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return n
 
 
 def _day(text: str) -> str:
@@ -64,13 +76,19 @@ def cmd_init(settings, a):
 
 def cmd_adopt(settings, a):
     from .adopt import adopt
-    adopt(settings, dry_run=a.dry_run, since=a.since, first_month=a.first_month, accept=a.accept,
-          accept_partial=a.accept_partial, discard=a.discard, say=_say)
+    from .locks import exclusive
+    with exclusive(settings, "adopt", a.wait, say=_say):
+        adopt(settings, dry_run=a.dry_run, since=a.since, first_month=a.first_month, accept=a.accept,
+              accept_partial=a.accept_partial, discard=a.discard, say=_say)
 
 
 def cmd_migrate(settings, a):
+    from .locks import exclusive
     from .migrate import run
-    return run(settings, apply=a.apply, dry_run=a.dry_run, say=_say)
+    if not a.apply or a.dry_run:
+        return run(settings, apply=a.apply, dry_run=a.dry_run, say=_say)
+    with exclusive(settings, "migrate --apply", a.wait, say=_say):
+        return run(settings, apply=True, say=_say)
 
 
 def cmd_audit(settings, a):
@@ -85,11 +103,6 @@ def cmd_doctor(settings, a):
         from . import schema
         schema.init(settings, say=_say)
     return run(settings, say=_say)
-
-
-def cmd_status(settings, a):
-    from .status import run
-    return run(settings, as_json=a.json, say=_say)
 
 
 def cmd_import_file(settings, a):
@@ -268,7 +281,16 @@ def cmd_summarize(settings, a):
 
 def cmd_report(settings, a):
     from . import report
-    report.build(settings, report.chosen_months(settings, a.months), a.out, say=_say)
+    chosen = report.chosen_months(settings, a.months)
+    if a.publish:
+        if a.out or a.months:
+            raise errors.UsageError("report --publish rewrites the published report of every summarized "
+                                    "month: give it neither --out nor --months")
+        from . import stages
+        stages.run(settings, "report", "index", [("report", lambda: {"page": str(report.build(
+            settings, chosen, None, say=_say))})], watch=True)
+        return
+    report.build(settings, chosen, a.out or report.by_hand_dir(settings), say=_say)
 
 
 def cmd_show(settings, a):
@@ -286,6 +308,11 @@ def cmd_cron(settings, a):
     return cron(settings, a.snakemake_args, quiet=a.quiet, verbose=a.verbose, say=_say)
 
 
+def cmd_status(settings, a):
+    from .status import run
+    return run(settings, as_json=a.json, say=_say)
+
+
 def cmd_plan(settings, a):
     from .cron import plan
     return plan(settings, a.snakemake_args, say=_say)
@@ -293,7 +320,7 @@ def cmd_plan(settings, a):
 
 def cmd_rebuild(settings, a):
     from .cron import rebuild
-    return rebuild(settings, a.month, a.stage, a.through, dry_run=a.dry_run, quiet=a.quiet, say=_say)
+    return rebuild(settings, a.month, a.stage, a.through, dry_run=a.dry_run, quiet=a.quiet, say=_say, wait=a.wait)
 
 
 def cmd_rebuild_summaries(settings, a):
@@ -301,7 +328,7 @@ def cmd_rebuild_summaries(settings, a):
     if a.periods:
         print("hzflow: rebuild-summaries --periods: a month's summary is rebuilt whole (all six periods)",
               file=sys.stderr)
-    return rebuild(settings, a.since, "summarized", a.through, dry_run=a.dry_run, say=_say)
+    return rebuild(settings, a.since, "summarized", a.through, dry_run=a.dry_run, say=_say, wait=a.wait)
 
 
 def cmd_note_dns_retry(settings, a):
@@ -354,15 +381,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="record a partly present log as it is (repeatable)")
     sp.add_argument("--accept-partial", action="store_true", help="record every partly present log as it is")
     sp.add_argument("--discard", action="append", default=[], metavar="FILE",
-                    help="remove a partly present log's rows so that cron imports it whole (repeatable)")
+                    help="remove a partly present log's rows and import it again, whole (repeatable)")
+    sp.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                    help="wait this long for a running cron to end (default 600); then exit 7, nothing done")
     sp = add("migrate", cmd_migrate, "list the data migrations a legacy database needs (InnoDB, the reference's "
              "data fixes) and, with --apply, do them")
     sp.add_argument("--apply", action="store_true", help="apply the pending steps")
+    sp.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                    help="wait this long for a running cron to end (default 600); then exit 7, nothing done")
     sp.add_argument("--required-only", action="store_true", help=argparse.SUPPRESS)
     sp = add("audit", cmd_audit, "check the data month by month (gaps, enrichment, sessions, summaries, ledger); "
              "each finding with the command that repairs it; exit 1 if anything was found", dry_run=False)
     which = sp.add_mutually_exclusive_group()
-    which.add_argument("--months", type=int, default=24, metavar="N", help="the last N finished months (default 24)")
+    which.add_argument("--months", type=_positive, default=24, metavar="N",
+                       help="the last N finished months (default 24)")
     which.add_argument("--all", action="store_true", help="every month with data")
     which.add_argument("--month", type=_month, help="one month")
     sp.add_argument("--floor", type=float, default=0.05,
@@ -460,7 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("report", cmd_report, "write the usage report: one HTML page with charts, and CSV files",
              dry_run=False)
     sp.add_argument("--months", metavar="A..B", help="the months to show (default: every summarized month)")
-    sp.add_argument("--out", type=Path, help="directory (default: <work_dir>/report/<site>)")
+    sp.add_argument("--out", type=Path, help="directory (default: <work_dir>/report/<site>.by-hand)")
+    sp.add_argument("--publish", action="store_true",
+                    help="rewrite the published report (<work_dir>/report/<site>), as cron does")
     sp = add("show", cmd_show, "a month's headline numbers in the terminal, with what each one counts",
              dry_run=False)
     sp.add_argument("month", type=_month)
@@ -473,11 +507,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the stage to redo (default: imported, i.e. the whole month)")
     sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="also every month up to this one")
     sp.add_argument("-q", "--quiet", action="store_true")
+    sp.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                    help="wait this long for a running cron to end (default 600); then exit 7, nothing done")
     sp = add("rebuild-summaries", cmd_rebuild_summaries,
              "redo the summarized stage of months since M (and every later month unless --through)")
     sp.add_argument("--since", type=_month, required=True, metavar="YYYY-MM")
     sp.add_argument("--through", type=_month, metavar="YYYY-MM", help="last month to redo")
     sp.add_argument("--periods", metavar="LIST", help=argparse.SUPPRESS)
+    sp.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                    help="wait this long for a running cron to end (default 600)")
     sp = add("note-dns-retry", cmd_note_dns_retry, "(workflow) note that a month's unanswered lookups are due",
              dry_run=False)
     sp.add_argument("month", type=_month)
@@ -545,18 +583,36 @@ def main(argv=None) -> int:
         args.snakemake_args = passthrough
     if getattr(args, "marker", None):          # a workflow job: its log says what ran, and which hzflow
         print(f"=== hzflow {version()}: {' '.join(own)} ({time.strftime('%Y-%m-%d %H:%M:%S')})", flush=True)
+    settings = None
+    os.umask(markers.UMASK)
     try:
         settings = cfgmod.load(args.config)
+        os.environ.update(cfgmod.config_homes(settings))
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
         print("hzflow: interrupted; an open transaction was rolled back", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
     except Exception as e:  # the last line of defence: say what failed in one line
         code, message = errors.classify(e)
         if code == errors.UNEXPECTED and not isinstance(e, errors.UsageError):
             traceback.print_exc()
         print(f"hzflow: {args.command}: {message}", file=sys.stderr)
+        if settings is not None and getattr(args, "marker", None):
+            from . import stages
+            stages.note_job_failure(settings, args.command, args, e)
         return code
+
+
+def _reader_went_away() -> int:
+    """`hzflow status | head`: the reader closed the pipe; stop quietly, as a pipe's writer does."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

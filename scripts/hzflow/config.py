@@ -10,7 +10,6 @@ they go straight to the database driver, never to argv, logs or markers.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import stat
@@ -29,9 +28,15 @@ WORKFLOW_ROOT = PACKAGE_ROOT / "workflow"
 SCHEMA_FILE = WORKFLOW_ROOT / "config" / "config.schema.yaml"
 SAMPLE_FILE = WORKFLOW_ROOT / "config" / "config.yaml"
 SECRET_KEYS = ("password",)
+# Sections whose values are never quoted in an error (a password may sit where a mapping belongs).
+SECRET_SECTIONS = ("db",)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when it is there: 10x faster
+# Where tools that follow the XDG rules (Snakemake's source cache, matplotlib) keep their files,
+# relative to <work_dir>/.home: never the service account's home, which may be read-only.
+TOOL_HOMES = {"XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "XDG_DATA_HOME": "data",
+              "XDG_STATE_HOME": "state", "MPLCONFIGDIR": "config/matplotlib"}
 
 
 @cache
@@ -52,14 +57,27 @@ def default(*path: str):
     return node.get("default")
 
 
+def _holds_secret(instance) -> bool:
+    if isinstance(instance, dict):
+        return any(str(k) in SECRET_KEYS or _holds_secret(v) for k, v in instance.items())
+    if isinstance(instance, list):
+        return any(_holds_secret(v) for v in instance)
+    return False
+
+
 def _message(err) -> str:
+    """What is wrong with one key, by its dotted path: never a value that is or holds a secret."""
     where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
     if err.validator == "additionalProperties":
         unexpected = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         parent = where if err.absolute_path else ""
         return "unknown key " + ", ".join(f"{parent + '.' if parent else ''}{k}" for k in unexpected)
-    if any(str(p) in SECRET_KEYS for p in err.absolute_path):
-        return f"{where}: must be {err.schema.get('type', 'valid')} (value not shown)"
+    path = [str(p) for p in err.absolute_path]
+    if any(p in SECRET_KEYS for p in path) or (path and path[0] in SECRET_SECTIONS):
+        expected = err.schema.get("type") or err.validator
+        return f"{where}: must be {expected} (value not shown: this section holds credentials)"
+    if _holds_secret(err.instance):
+        return f"{where}: does not meet the schema's {err.validator!r} rule (values not shown: they hold a secret)"
     return f"{where}: {err.message}"
 
 
@@ -135,6 +153,12 @@ def _validated_stamp(data: dict, path: Path) -> tuple[Path, str] | None:
     return work / ".hzflow-config-validated", digest
 
 
+def config_homes(settings: "Settings") -> dict[str, str]:
+    """The environment that puts every tool's cache and config under the work directory."""
+    base = settings.work_dir / ".home"
+    return {var: str(base / sub) for var, sub in TOOL_HOMES.items()}
+
+
 def check_private(path: Path, what: str) -> os.stat_result:
     """A file holding a secret must be the running user's and readable by nobody else."""
     try:
@@ -173,11 +197,7 @@ def read_credentials_file(path: Path) -> dict:
     if php:
         found = {_PHP_KEYS[k]: v for k, v in php.items() if k in _PHP_KEYS and v != ""}
     else:
-        ini = configparser.ConfigParser()
-        try:
-            ini.read_string(text)
-        except configparser.Error as e:
-            raise ConfigError(f"credentials_file {path}: neither access.cfg nor INI: {e}") from None
+        ini = refconfig.parse_ini(text, f"credentials_file {path}")
         if not ini.has_section("db"):
             raise ConfigError(f"credentials_file {path}: no $db_user assignments and no [db] section")
         found = {_INI_KEYS[k]: ini["db"][k] for k in _INI_KEYS if ini["db"].get(k)}

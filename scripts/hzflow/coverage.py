@@ -125,7 +125,23 @@ class Coverage:
 
     @cached_property
     def batch_key(self) -> str | None:
-        return markers.key_of(u.key() for u in self.pending) if self.pending else None
+        """The name of the import job for the days pending now.
+
+        The same days and files can be pending again after a batch of theirs
+        ran (a day that failed and whose log was replaced under its name, a
+        day marker removed after forget-import): a batch marker of the same
+        key then exists already and would make Snakemake believe the import
+        done.  Such a key moves on to its next round, so the days are
+        imported again and plan, status and cron agree that they wait.
+        """
+        if not self.pending:
+            return None
+        units, round_ = [u.key() for u in self.pending], 0
+        while True:
+            key = markers.key_of(units + ([f"round {round_}"] if round_ else []))
+            if not markers.batch_marker(self.settings, key).exists():
+                return key
+            round_ += 1
 
     def days_of(self, month: str) -> list[str]:
         return self._days_by_month.get(month, [])

@@ -17,13 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import coverage, errors, events, markers, months
-from .config import WORKFLOW_ROOT, Settings
-from .locks import Lock
+from . import coverage, errors, events, markers, months, preflight
+from .config import WORKFLOW_ROOT, Settings, config_homes
+from .errors import UsageError
+from .locks import HUB_LOCK, Lock
 
 SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
 PROFILE = WORKFLOW_ROOT / "profiles" / "default"
-LOCK_NAME = ".hzflow-cron.lock"
+LOCK_NAME = HUB_LOCK
 # Snakemake options after which nothing was built: such a run is no "last successful run".
 NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
              "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}
@@ -36,6 +37,18 @@ def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
             "--directory", str(settings.work_dir), "--configfile", str(settings.path),
             "--workflow-profile", str(PROFILE), *extra]
+
+
+def service_env(settings: Settings) -> dict:
+    """The environment of Snakemake and its jobs: caches and configs under the work directory.
+
+    A service account's home is often not writable (apache, www-data):
+    Snakemake's source cache, matplotlib's font cache and anything else that
+    follows the XDG rules must land where hzflow may write.
+    """
+    import os
+
+    return {**os.environ, **config_homes(settings)}
 
 
 # ------------------------------------------------------------ month names
@@ -54,16 +67,37 @@ def _is_month_name(arg: str) -> bool:
     return months.is_month(month) and (not stage or stage in markers.MONTH_TARGETS)
 
 
+_MONTHISH = re.compile(r"(?:[\w-]+/)?\d{4}-\d{1,2}")
+
+
 def translate(settings, args: list[str]) -> list[str]:
-    """Snakemake arguments with month names turned into marker paths."""
-    out, option = [], None
-    for arg in args:
+    """Snakemake arguments with month names turned into marker paths.
+
+    `--month M` (the reference's habit) names a month as a target.  A word
+    that looks like a month and is not one (2026-13) is an argument error,
+    not something for Snakemake to guess at.
+    """
+    out, option, args = [], None, list(args)
+    while args:
+        arg = args.pop(0)
+        if arg in ("--month", "--day") or arg.startswith(("--month=", "--day=")):
+            value = arg.split("=", 1)[1] if "=" in arg else (args.pop(0) if args else "")
+            month = value[:7] if arg.startswith("--day") else value
+            if not months.is_month(month):
+                raise UsageError(f"{arg.split('=')[0]}: expected "
+                                 f"{'a day as YYYY-MM-DD' if arg.startswith('--day') else 'a month as YYYY-MM'},"
+                                 f" got {value!r}")
+            args.insert(0, month)
+            continue
         if arg.startswith("-"):
             option = arg if arg in TARGET_OPTIONS else None
             out.append(arg)
             continue
         if _is_month_name(arg):
             out.append(target_path(settings, arg, first=option in ("-R", "--forcerun")))
+        elif _MONTHISH.fullmatch(arg):
+            raise UsageError(f"{arg}: not a month (YYYY-MM, 01 to 12) or STAGE/YYYY-MM with a stage of "
+                             f"{', '.join(markers.MONTH_TARGETS)}")
         else:
             out.append(arg)
     return out
@@ -93,22 +127,50 @@ def run_log_dir(settings) -> Path:
     return settings.work_dir / "logs" / settings.site / "cron"
 
 
+DRY_RUN_SET = {"-n", "--dry-run", "--dryrun"}
+
+
 def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: bool = False,
-         say=print) -> int:
-    with Lock(settings, LOCK_NAME) as held:
+         say=print, wait: float = 0.0) -> int:
+    """The workflow under the hub's lock.
+
+    A cron tick (wait=0) that finds the lock taken exits 0 at once: the run
+    holding it does the work.  A command typed by hand (rebuild) waits up to
+    `wait` seconds and otherwise fails (exit 7), so that nothing it asked
+    for silently did not happen.
+    """
+    if DRY_RUN_SET.intersection(extra):
+        return plan(settings, [a for a in extra if a not in DRY_RUN_SET], say=say)
+    targets = translate(settings, extra)
+    lock_path = settings.work_dir / LOCK_NAME
+
+    def waiting(path):
+        say(f"hzflow: another run holds {path}; waiting up to {wait:.0f} s for it to end")
+
+    with Lock(settings, LOCK_NAME, wait=wait, on_wait=None if quiet else waiting) as held:
         if not held:
+            if wait:
+                raise errors.Busy(f"another run held {lock_path} for more than {wait:.0f} s; nothing was done: "
+                                  f"run the command again once it has ended (hzflow status shows the runs), "
+                                  f"or give --wait more seconds")
             if not quiet:
-                say(f"hzflow cron: another run holds {settings.work_dir / LOCK_NAME}; nothing to do")
+                say(f"hzflow cron: another run holds {lock_path}; nothing to do")
             return 0
         clear_leftovers(settings)
-        # imported here, not at the top: plan and status need no database driver
+        checks = preflight.run(settings)
+        if preflight.blocking(checks):
+            return preflight.report(checks, "hzflow cron", say)
+        # imported here, not at the top: plan and status need no adoption check
         from .adopt import require
 
         require(settings, record=not NOT_A_RUN.intersection(extra))
         if _has_snakemake_lock(settings.work_dir):
-            subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False,
+            subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return _run(settings, translate(settings, extra), quiet=quiet, verbose=verbose, say=say)
+        code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say)
+        if checks:
+            return errors.most_severe([code, preflight.report(checks, "hzflow cron", say)])
+        return code
 
 
 def _run(settings, extra, *, quiet, verbose, say) -> int:
@@ -117,20 +179,22 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     run_log = log_dir / f"{started}.log"
     argv = snakemake_argv(settings, extra)
+    env = service_env(settings)
     with open(run_log, "w") as out:
         out.write(f"# hzflow cron {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv[2:])}\n")
         out.flush()
         if verbose:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
             for line in proc.stdout:
                 out.write(line)
                 sys.stdout.write(line)
             rc = proc.wait()
         else:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT).returncode
+            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env).returncode
     text = run_log.read_text(errors="replace")
-    steps = re.findall(r"(\d+) of (\d+) steps", text)
-    jobs = int(steps[-1][0]) if steps else 0
+    jobs = len([j for j in parse_dry_run(text) if j["rule"] != "all"])
+    if rc:
+        note_unrecorded_failures(settings, began, text, rc)
     failures = failed_since(settings, began)
     seconds = time.time() - began
     code = 0 if rc == 0 else (errors.most_severe(f.get("exit_status", errors.UNEXPECTED) for f in failures)
@@ -140,6 +204,8 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
             _record_success(settings, began, seconds, jobs)
         _monitor(settings, began, seconds, code, say)
     if rc == 0:
+        workflow_failure = markers.failure_record(settings, "workflow", "run")
+        workflow_failure.unlink(missing_ok=True)
         if not quiet:
             say(f"hzflow cron: {'nothing to do' if 'Nothing to be done' in text else 'done'} "
                 f"in {seconds:.1f} s (log: {run_log})")
@@ -147,10 +213,10 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
     say(f"hzflow cron: FAILED ({errors.NAMES.get(code, code)}, exit status {code}) after {seconds:.1f} s")
     for f in failures:
         say(f"  {f['stage']} {f['unit']}: {f.get('error', '?')}")
-        say(f"      log: {f['log']}")
-    if not failures:
+        if f["stage"] != "workflow":
+            say(f"      log: {f['log']}")
+    if any(f["stage"] == "workflow" for f in failures):
         tail = [line for line in text.splitlines() if line.strip()][-8:]
-        say("  snakemake stopped before any job failed:")
         for line in tail:
             say(f"    {line}")
     say(f"  run log: {run_log}")
@@ -179,6 +245,9 @@ def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
 
 RULE_OF_STAGE = {"imported": "resolve_month", "dns-resolved": "resolve_month", "tool-stats": "tool_stats",
                  "sessionized": "sessionize_month", "summarized": "summarize"}
+STAGE_OF_RULE = {"resolve_month": "dns-resolved", "tool_stats": "tool-stats", "sessionize_month": "sessionized",
+                 "summarize": "summarized", "audit_month": "audited", "import_days": "imported",
+                 "note_dns_retry": "dns-resolved", "report": "report"}
 
 
 def job_log(settings, stage: str, unit: str) -> Path:
@@ -190,19 +259,86 @@ def job_log(settings, stage: str, unit: str) -> Path:
     return logs[-1] if logs else folder
 
 
+def _outlived(settings, stage: str, unit: str, recorded: float) -> bool:
+    """A failure record older than the success of the same stage and unit says nothing any more."""
+    if stage in markers.MONTH_TARGETS and months.is_month(unit):
+        done = markers.marker(settings, stage, unit)
+    elif stage == "imported" and len(unit) == 10:
+        done = markers.day_marker(settings, unit)
+    elif stage == "report":
+        done = settings.work_dir / "report" / settings.site / "index.html"
+    else:
+        return False
+    try:
+        return done.stat().st_mtime > recorded
+    except OSError:
+        return False
+
+
 def failures(settings) -> list[dict]:
-    """Every stage failure on record (cleared when the stage next succeeds), oldest first."""
+    """Every failure on record that its stage has not since overcome, oldest first."""
     root = settings.site_state / "failed"
     out = []
     if root.is_dir():
         for path in sorted(root.glob("*/*.json")):
             record = markers.read(path)
-            if record:
-                record["log"] = str(job_log(settings, record.get("stage", path.parent.name),
-                                            record.get("unit", path.stem)))
-                record["recorded"] = path.stat().st_mtime
-                out.append(record)
+            if not record:
+                continue
+            stage, unit = record.get("stage", path.parent.name), record.get("unit", path.stem)
+            recorded = path.stat().st_mtime
+            if _outlived(settings, stage, unit, recorded):
+                continue
+            record["log"] = record.get("log") or str(job_log(settings, stage, unit))
+            record["recorded"] = recorded
+            out.append(record)
     return sorted(out, key=lambda r: r["recorded"])
+
+
+_ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):\s*$")
+
+
+def _unit_of_job(rule: str, log: str) -> str:
+    """A job's unit from its log's name (<unit>.<run start>.log), as the stages record it."""
+    if rule == "import_days":
+        return "batch"
+    if rule == "report":
+        return "index"
+    return Path(log).name.split(".")[0] if log else "run"
+
+
+def note_unrecorded_failures(settings, began: float, text: str, rc: int) -> None:
+    """Failures Snakemake saw that no job recorded itself (a job that died before hzflow ran, a rule
+    outside the stages): each gets a failure record and an event, so status and monitoring see it."""
+    recorded = {(f.get("stage"), f.get("unit")) for f in failed_since(settings, began)}
+    found = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = _ERROR_IN_RULE.match(line)
+        if not m:
+            continue
+        fields = {}
+        for follow in lines[i + 1:i + 12]:
+            f = _FIELD.match(follow)
+            if f:
+                fields.setdefault(f.group(1), f.group(2).strip())
+        log = fields.get("log", "").split(" (check")[0]
+        found.append((m.group(1), _unit_of_job(m.group(1), log), log))
+    if not found and not recorded:
+        tail = [line for line in lines if line.strip()][-1:] or ["(no output)"]
+        found.append(("workflow", "run", ""))
+        message = f"snakemake stopped (exit {rc}) before any job failed: {tail[0].strip()[:300]}"
+    else:
+        message = None
+    for rule, unit, log in found:
+        stage = STAGE_OF_RULE.get(rule, rule)
+        if (stage, unit) in recorded or (rule == "resolve_month" and ("imported", unit) in recorded):
+            continue
+        error = message or f"job {rule} {unit} failed; see its log"
+        code = errors.CONFIG if message and rc == 2 else errors.UNEXPECTED
+        markers.write(markers.failure_record(settings, stage, unit),
+                      {"stage": stage, "unit": unit, "step": rule, "exit_status": code, "error": error,
+                       **({"log": str(settings.work_dir / log)} if log else {})})
+        events.emit(settings, "fail", stage, unit, step=rule, exit_status=code, error=error)
 
 
 def failed_since(settings, began: float) -> list[dict]:
@@ -254,24 +390,32 @@ def short_reason(reason: str) -> str:
 
 
 def plan(settings: Settings, extra: list[str], say=print) -> int:
-    """A readable `snakemake -n`: one line per job that a run would do, with the reason."""
+    """A readable `snakemake -n`: one line per job that a run would do, with the reason.
+
+    The checks every run makes come first: a missing log directory or a
+    database that refuses the login is said, and decides the exit status,
+    even when the plan itself has nothing to do.
+    """
+    checks = preflight.run(settings)
     if markers.read(markers.adoption_marker(settings)) is None:
         say("note: no adoption on record: cron runs only while hzflow imported every row the database "
             "holds (run `hzflow adopt` for a database the legacy scripts or hzmetrics.py filled)")
     r = subprocess.run(snakemake_argv(settings, ["--dry-run", *translate(settings, extra)]),
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=service_env(settings))
     output = r.stdout + r.stderr
     if r.returncode:
-        say(output)
-        return r.returncode
+        say(output.rstrip())
+        code = errors.CONFIG if r.returncode == 2 else errors.UNEXPECTED
+        return errors.most_severe([code, preflight.report(checks, "hzflow plan", say)])
     jobs = [j for j in parse_dry_run(output) if j["rule"] != "all"]
     if not jobs:
-        say("nothing to do: every day and month is up to date")
-        return 0
-    say(f"{len(jobs)} job(s) would run:")
-    for line in plan_lines(jobs):
-        say("  " + line)
-    return 0
+        say("nothing to do: every day and month is up to date" if not checks else
+            "nothing to do for the days and months hzflow can see now")
+    else:
+        say(f"{len(jobs)} job(s) would run:")
+        for line in plan_lines(jobs):
+            say("  " + line)
+    return preflight.report(checks, "hzflow plan", say) if checks else 0
 
 
 def plan_lines(jobs: list[dict], spell_out: int = 6) -> list[str]:
@@ -297,25 +441,33 @@ def plan_lines(jobs: list[dict], spell_out: int = 6) -> list[str]:
 
 # ------------------------------------------------------------ rebuild
 def rebuild(settings: Settings, month: str, stage: str = "imported", through: str | None = None, *,
-            dry_run: bool = False, quiet: bool = False, say=print) -> int:
+            dry_run: bool = False, quiet: bool = False, say=print, wait: float = 600.0) -> int:
     """Force one stage of months month..through, and what depends on it (later summaries).
 
     Without --through only `month` is forced; its summary's newer marker then
     rebuilds the later months' summaries too (their long windows include
     it).  With --through, the run stops after that month; the next cron
-    redoes the later months' summaries.
+    redoes the later months' summaries.  A running cron is waited for (up
+    to `wait` seconds): a rebuild never silently does not happen.
     """
+    if through and through < month:
+        raise UsageError(f"rebuild {month} --through {through}: --through must not be before the month")
     cov = coverage.Coverage(settings)
     last = through or month
+    if month < cov.months[0] or last > cov.months[-1]:
+        raise UsageError(f"rebuild {month}{' .. ' + last if through else ''}: the workflow builds "
+                         f"{cov.months[0]} .. {cov.months[-1]} (start_month, or the adopted first month, "
+                         f"through the current one)")
     chosen = [m for m in cov.months if month <= m <= last]
     unbuildable = [m for m in chosen if stage not in cov.stages(m)]
-    if not chosen or unbuildable:
-        say(f"hzflow rebuild: {', '.join(unbuildable) or month} has no {stage} stage now "
-            f"({cov.status_of(unbuildable[0]) if unbuildable else 'outside ' + cov.months[0] + ' .. ' + cov.months[-1]})")
-        return errors.CONFIG
+    if unbuildable:
+        raise UsageError(f"rebuild: {', '.join(unbuildable)} has no {stage} stage now "
+                         f"({cov.status_of(unbuildable[0])})")
     forced = [str(markers.marker(settings, stage, m)) for m in chosen]
     targets = [str(markers.marker(settings, s, m)) for m in cov.months if m <= last
                for s in cov.stages(m)] if through else []
     extra = [*targets, "--forcerun", *forced]
     say(f"rebuild {stage} of {len(chosen)} month(s): {chosen[0]} .. {chosen[-1]}")
-    return plan(settings, extra, say=say) if dry_run else cron(settings, extra, quiet=quiet, say=say)
+    if dry_run:
+        return plan(settings, extra, say=say)
+    return cron(settings, extra, quiet=quiet, say=say, wait=wait)

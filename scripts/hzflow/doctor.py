@@ -22,16 +22,20 @@ CRON_PLACES = (Path("/etc/crontab"), Path("/etc/cron.d"), Path("/var/spool/cron"
 REFERENCE_HOME = Path(os.environ.get("HZMETRICS_HOME", "/opt/hubzero/metrics"))
 
 
-def _writable(path: Path) -> str | None:
-    """None if path (or the nearest existing parent, to be created) is writable."""
+def _writable(path: Path) -> tuple[str | None, str]:
+    """(problem or None, what is true of path): writable as it is, or to be created under a writable parent."""
     probe = path
     while not probe.exists():
         if probe.parent == probe:
-            return f"{path}: no existing parent directory"
+            return f"{path}: no existing parent directory", ""
         probe = probe.parent
+    if not probe.is_dir():
+        return f"{path}: {probe} is not a directory", ""
     if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{path}: not writable ({probe} is not writable by this user)"
-    return None
+        return f"{path}: not writable ({probe} is not writable by this user)", ""
+    if probe != path:
+        return None, f"{path} does not exist yet; the first run creates it ({probe} is writable)"
+    return None, f"{path} is writable"
 
 
 class Findings:
@@ -174,13 +178,13 @@ def _space(f: Findings, label: str, path: Path | None) -> None:
 
 def _directories(settings, f: Findings) -> None:
     for label, path in (("state directory", settings.state_dir), ("work directory", settings.work_dir)):
-        err = _writable(path)
-        (f.bad if err else f.ok)(err or f"{label} {path} is writable")
+        err, fact = _writable(path)
+        (f.bad if err else f.ok)(err or f"{label} {fact}")
     _space(f, "work directory", settings.work_dir if settings.work_dir.exists() else None)
     if settings.archive_logs:
         for path in (settings.apache_imported, settings.hub_imported):
-            err = _writable(path)
-            (f.bad if err else f.ok)(err or f"archive directory {path} is writable")
+            err, fact = _writable(path)
+            (f.bad if err else f.ok)(err or f"archive directory {fact}")
 
 
 def _logs(settings, f: Findings) -> None:

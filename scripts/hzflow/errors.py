@@ -4,6 +4,7 @@
     1 unexpected (a bug; traceback in the log)
     2 configuration or arguments 5 a service: DNS resolver or geo provider unreachable
     3 database                   6 local resources: no space left, no permission on hzflow's paths
+                                 7 busy: another run holds the hub's lock; try again later
 
 `hzflow cron` exits with the most severe code among its failed jobs, in the
 order of SEVERITY (a configuration or database failure stops everything;
@@ -16,10 +17,10 @@ import errno
 
 import pymysql
 
-OK, UNEXPECTED, CONFIG, DATABASE, INPUT, SERVICE, RESOURCES = 0, 1, 2, 3, 4, 5, 6
-SEVERITY = (CONFIG, DATABASE, RESOURCES, UNEXPECTED, INPUT, SERVICE)
+OK, UNEXPECTED, CONFIG, DATABASE, INPUT, SERVICE, RESOURCES, BUSY = 0, 1, 2, 3, 4, 5, 6, 7
+SEVERITY = (CONFIG, DATABASE, RESOURCES, UNEXPECTED, INPUT, SERVICE, BUSY)
 NAMES = {UNEXPECTED: "unexpected error", CONFIG: "configuration", DATABASE: "database",
-         INPUT: "input", SERVICE: "service unavailable", RESOURCES: "local resources"}
+         INPUT: "input", SERVICE: "service unavailable", RESOURCES: "local resources", BUSY: "busy"}
 
 
 class ConfigError(Exception):
@@ -62,6 +63,10 @@ class NotRecorded(Exception):
     """forget-import was asked about a file the ledger does not know."""
 
 
+class Busy(Exception):
+    """Another run holds the hub's lock and did not let go in time."""
+
+
 def most_severe(codes) -> int:
     codes = {c for c in codes if c}
     for code in SEVERITY:
@@ -94,10 +99,14 @@ def classify(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, (UnreadableLog, MissingInput, UnexplainedRows)):
         return INPUT, f"input error: {exc}"
     if isinstance(exc, NotRecorded):
-        return UNEXPECTED, str(exc)
+        return INPUT, f"input error: {exc}"
+    if isinstance(exc, Busy):
+        return BUSY, str(exc)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         where = f" on {exc.filename}" if exc.filename else ""
         return RESOURCES, f"no space left{where}: free some space and run again (nothing half-done was kept)"
     if isinstance(exc, PermissionError):
         return RESOURCES, f"permission denied: {exc.filename or exc}"
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return RESOURCES, f"cannot use {exc.filename}: {exc.strerror}"
     return UNEXPECTED, f"{type(exc).__name__}: {exc}"

@@ -1,24 +1,65 @@
-"""Non-blocking locks for the jobs cron starts every few minutes: a second one exits at once."""
+"""The hub's locks: cron, rebuilds and whoisonline never write one hub at the same time.
+
+A cron tick that finds the lock taken exits at once (the next tick comes in
+a few minutes); a command an operator typed (rebuild) waits for it, up to a
+limit, and then says to try again.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import time
+from contextlib import contextmanager
+
+from .errors import Busy
+
+# The hub's lock: cron, rebuild, adopt, migrate --apply and mark-dirty each hold it while they write.
+HUB_LOCK = ".hzflow-cron.lock"
 
 
 class Lock:
-    """`with Lock(settings, name) as held:` — held is False when another process has it."""
+    """`with Lock(settings, name) as held:` — held is False when another process kept it past `wait` seconds."""
 
-    def __init__(self, settings, name: str):
+    def __init__(self, settings, name: str, wait: float = 0.0, on_wait=None):
         settings.work_dir.mkdir(parents=True, exist_ok=True)
         self.path = settings.work_dir / name
+        self.wait, self.on_wait = wait, on_wait
         self.file = open(self.path, "a")
 
-    def __enter__(self) -> bool:
+    def _try(self) -> bool:
         try:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             return False
 
+    def __enter__(self) -> bool:
+        if self._try():
+            return True
+        if self.wait <= 0:
+            return False
+        if self.on_wait:
+            self.on_wait(self.path)
+        deadline = time.monotonic() + self.wait
+        while time.monotonic() < deadline:
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            if self._try():
+                return True
+        return False
+
     def __exit__(self, *exc) -> None:
         self.file.close()
+
+
+@contextmanager
+def exclusive(settings, command: str, wait: float, say=print):
+    """Hold the hub's lock for a command typed by hand: wait for a running cron, then give up (exit 7)."""
+    def waiting(path):
+        say(f"hzflow {command}: another run holds {path}; waiting up to {wait:.0f} s for it to end")
+
+    with Lock(settings, HUB_LOCK, wait=wait, on_wait=waiting) as held:
+        if not held:
+            raise Busy(f"{command}: another run held {settings.work_dir / HUB_LOCK} for more than {wait:.0f} s; "
+                       f"nothing was done: run the command again once it has ended (hzflow status shows the "
+                       f"runs), or give --wait more seconds")
+        yield

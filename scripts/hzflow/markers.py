@@ -27,6 +27,10 @@ MONTH_STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summar
 # Month markers a target may name besides the stages: the optional per-month audit.
 MONTH_TARGETS = (*MONTH_STAGES, "audited")
 TEMP_PREFIX = "."
+# Markers quote file names, counts and samples of malformed lines: for the service user's eyes only.
+PRIVATE = 0o600
+# The mode mask of everything hzflow and its Snakemake runs create (markers, job logs, scratch files).
+UMASK = 0o077
 
 
 def marker(settings, stage: str, month: str) -> Path:
@@ -75,7 +79,7 @@ def write(path: str | os.PathLike, record: dict) -> Path:
             out.write("\n")
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, PRIVATE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -68,6 +68,28 @@ def engine_estimate(cur, database: str) -> str:
             f"the datadir needs about {_size(total)} free while the largest copies; largest: {big}")
 
 
+def web_indexes_missing(cur, database: str) -> list[tuple[str, str]]:
+    """(name, definition) of web's secondary indexes in hzflow's schema that web lacks.
+
+    A conversion killed between the copy (which the server finishes on its
+    own) and adding the indexes back leaves web on InnoDB without them: the
+    engine step is done only when they are there too.
+    """
+    from .schema import tables
+
+    cur.execute("SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = %s "
+                "AND table_name = 'web'", (database,))
+    have = {r[0] for r in cur.fetchall()}
+    if not have:                               # no web table at all: init's business, not this step's
+        return []
+    return [(name, definition) for name, definition in tables()["web"].indexes
+            if name != "PRIMARY" and name not in have and name not in REDUNDANT_WEB_INDEXES]
+
+
+def engine_pending(cur, database: str) -> int:
+    return len(tables_not_innodb(cur, database)) + len(web_indexes_missing(cur, database))
+
+
 def convert_engines(cur, database: str, say) -> None:
     for table, engine, rows, size in tables_not_innodb(cur, database):
         began = time.monotonic()
@@ -91,6 +113,13 @@ def convert_engines(cur, database: str, say) -> None:
         else:
             cur.execute(f"ALTER TABLE {target} ENGINE=InnoDB, ALGORITHM=COPY, LOCK=SHARED")
         say(f"  {table}: {engine} -> InnoDB, {rows:,} rows, {_size(size)} in {time.monotonic() - began:.1f} s")
+    missing = web_indexes_missing(cur, database)
+    if missing:
+        began = time.monotonic()
+        cur.execute(f"ALTER TABLE {q(database)}.web " + ", ".join(f"ADD {d}" for _, d in missing)
+                    + ", ALGORITHM=INPLACE, LOCK=NONE")
+        say(f"  web: indexes {', '.join(n for n, _ in missing)} added back in {time.monotonic() - began:.1f} s "
+            f"(an earlier conversion was interrupted before it added them)")
 
 
 # ------------------------------------------------------------------ data
@@ -194,7 +223,7 @@ def steps(settings) -> list[Step]:
         Step(105, "45-47", "utf8mb3_general_ci for the database default and the latin1 tables",
              _collation_pending, _normalise_collation),
         Step(ENGINE_STEP, "8-35, 40, 41", "every metrics table on InnoDB (transactions; readers never blocked)",
-             lambda cur, database: len(tables_not_innodb(cur, database)), convert_engines, engine_estimate),
+             engine_pending, convert_engines, engine_estimate),
         Step(107, "48-51", "drop web's single-column indexes that composite indexes cover",
              _redundant_pending, _drop_redundant),
     ]

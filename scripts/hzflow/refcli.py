@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import months
@@ -134,16 +133,10 @@ def _dirty_note(settings, month: str) -> Path:
     return settings.site_state / "dirty" / f"{month}.json"
 
 
-@contextmanager
 def _outside_a_run(settings, command: str):
     """Markers are moved only while no cron run holds its lock (a running job would write them back)."""
-    from .cron import LOCK_NAME
-    from .locks import Lock
-    with Lock(settings, LOCK_NAME) as held:
-        if not held:
-            raise UsageError(f"{command}: a cron run is in progress ({settings.work_dir / LOCK_NAME}); "
-                             f"try again when it has ended")
-        yield
+    from .locks import exclusive
+    return exclusive(settings, command, wait=600)
 
 
 def mark_dirty(settings, month_list, *, dry_run: bool = False, say=print) -> int:
@@ -152,7 +145,14 @@ def mark_dirty(settings, month_list, *, dry_run: bool = False, say=print) -> int
     The month's dns-resolved marker is set aside under dirty/: a target missing its
     output is rebuilt, and every later stage of the month follows, being older.
     """
+    from .coverage import Coverage
     from .markers import marker
+    cov = Coverage(settings)
+    outside = [m for m in month_list if "dns-resolved" not in cov.stages(m) or m not in cov.months]
+    if outside:
+        why = cov.status_of(outside[0]) if outside[0] in cov.months else "set start_month to include it"
+        raise UsageError(f"mark-dirty {', '.join(outside)}: the workflow does not build that now (it builds "
+                         f"{cov.months[0]} .. {cov.months[-1]}; {outside[0]}: {why}); nothing was marked")
     with _outside_a_run(settings, "mark-dirty"):
         for month in month_list:
             built, note = marker(settings, "dns-resolved", month), _dirty_note(settings, month)
@@ -172,7 +172,7 @@ def clear_dirty(settings, month_list, *, every: bool = False, dry_run: bool = Fa
     """Undo mark-dirty: the set-aside marker put back, unless the month was rebuilt since."""
     from .markers import marker
     folder = settings.site_state / "dirty"
-    if every:
+    if every or not month_list:               # bare clear-dirty, as the reference's: every month marked
         month_list = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
     if not month_list:
         say("no month is marked dirty")
@@ -194,9 +194,16 @@ def clear_dirty(settings, month_list, *, every: bool = False, dry_run: bool = Fa
 
 def rebuild_from(settings, month: str, *, dry_run: bool = False, say=print) -> int:
     """Mark every built month from `month` through the current one dirty."""
+    from .coverage import Coverage
     if month > months.current():
         raise UsageError(f"rebuild-from {month}: that month has not begun")
-    return mark_dirty(settings, months.between(month, months.current()), dry_run=dry_run, say=say)
+    cov = Coverage(settings)
+    chosen = [m for m in months.between(month, months.current()) if m in cov.months
+              and "dns-resolved" in cov.stages(m)]
+    if not chosen:
+        raise UsageError(f"rebuild-from {month}: no month from there on is built now "
+                         f"(the workflow builds {cov.months[0]} .. {cov.months[-1]})")
+    return mark_dirty(settings, chosen, dry_run=dry_run, say=say)
 
 
 def fill_geo(settings, month: str | None, *, every: bool = False, dry_run: bool = False, say=print) -> int:
@@ -244,7 +251,7 @@ def register(add, month_type) -> None:
              "have the next cron rework these months (enrich, sessions, summaries)")
     sp.add_argument("months", type=month_type, nargs="+", metavar="YYYY-MM")
     sp = add("clear-dirty", lambda s, a: clear_dirty(s, a.months, every=a.all, dry_run=a.dry_run),
-             "undo mark-dirty for these months (or --all)")
+             "undo mark-dirty for these months (no month, or --all: every month marked dirty)")
     sp.add_argument("months", type=month_type, nargs="*", metavar="YYYY-MM")
     sp.add_argument("--all", action="store_true", help="every month marked dirty")
     sp = add("rebuild-from", lambda s, a: rebuild_from(s, a.month, dry_run=a.dry_run),

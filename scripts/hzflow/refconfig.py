@@ -62,15 +62,33 @@ def _scalar(text: str):
         return text
 
 
-def translate(path: Path) -> dict:
-    """The hzflow config mapping an hzmetrics.conf stands for."""
+def parse_ini(text: str, source) -> configparser.ConfigParser:
+    """An INI file read as its users expect: values taken literally ('%' is a percent sign).
+
+    A parse error names the line by its number only: the line itself may
+    hold a password (`password PwLEAK` without its '=').
+    """
     ini = configparser.ConfigParser(interpolation=None)
     try:
-        ini.read_string(path.read_text())
+        ini.read_string(text, source=str(source))
+    except configparser.Error as e:
+        lineno = getattr(e, "lineno", None) or next((n for n, _ in getattr(e, "errors", [])), None)
+        what = {"MissingSectionHeaderError": "a line before the first [section] header",
+                "DuplicateOptionError": f"a key given twice ({getattr(e, 'option', '?')})",
+                "DuplicateSectionError": f"a section given twice ([{getattr(e, 'section', '?')}])"}.get(
+            type(e).__name__, "a line that is neither `key = value` nor a [section] header")
+        raise ConfigError(f"{source}: not valid INI: {what}{f' at line {lineno}' if lineno else ''} "
+                          f"(the line is not shown: it may hold a secret)") from None
+    return ini
+
+
+def translate(path: Path) -> dict:
+    """The hzflow config mapping an hzmetrics.conf stands for."""
+    try:
+        text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot be read ({type(e).__name__})") from None
-    except configparser.Error as e:
-        raise ConfigError(f"{path}: not valid INI: {e}") from None
+    ini = parse_ini(text, path)
     hub = dict(ini["hub"]) if ini.has_section("hub") else {}
     if not hub.get("site", "").strip():
         raise ConfigError(f"{path}: [hub] site is required (the hub's name, as in <site>-access.log)")

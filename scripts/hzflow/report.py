@@ -24,6 +24,7 @@ from pathlib import Path
 from . import coverage, markers, months, version
 from . import db as dbmod
 from .db import quote_ident as q
+from .errors import UsageError
 
 PERIOD_NAMES = {1: "the month", 0: "calendar year to date", 3: "quarter to date",
                 12: "rolling twelve months", 13: "fiscal year (October to September) to date",
@@ -203,14 +204,25 @@ def monthly_series(data: dict, chosen: list[str]) -> list[dict]:
     return out
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and number(value) is None:
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, rows: list[dict]) -> None:
-    if not rows:
-        path.write_text("")
-        return
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    """UTF-8, a header row, text cells neutralised against formula injection; written atomically."""
+    tmp = path.with_name(f".{path.name}.partial")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        if rows:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
+    tmp.replace(path)
 
 
 def _svg(fig) -> str:
@@ -227,7 +239,9 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.figsize": (8, 3)})
+    # Titles and labels are the hub's text (resource and tool names), never TeX: '$' is a dollar sign.
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.figsize": (8, 3),
+                         "text.parse_math": False, "text.usetex": False})
     out, series = {}, monthly_series(data, chosen)
     x = [r["month"] for r in series]
 
@@ -296,8 +310,7 @@ def table_html(headers, rows) -> str:
 def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None, say=print) -> Path:
     """Write index.html and the CSV files; returns the page's path."""
     chosen = chosen if chosen is not None else summarized_months(settings)
-    out_dir = out_dir or settings.work_dir / "report" / settings.site
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _output_dir(out_dir or settings.work_dir / "report" / settings.site)
     data = collect(settings, chosen)
     series = monthly_series(data, chosen)
     write_csv(out_dir / "monthly.csv", series)
@@ -339,8 +352,10 @@ def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None
         [[s["month"]] + ["-" if s[k] is None else f"{s[k]:.1f}" for k in
                          ("resolve_month", "tool_stats", "sessionize_month", "summarize")] for s in data["stages"]]))
     page = out_dir / "index.html"
-    page.write_text(PAGE.format(title=html.escape(f"{settings.site} usage"), body="\n".join(sections)))
     (out_dir / "report.json").write_text(json.dumps({"months": chosen, "version": version()}))
+    partial = out_dir / ".index.html.partial"
+    partial.write_text(PAGE.format(title=html.escape(f"{settings.site} usage"), body="\n".join(sections)))
+    partial.replace(page)
     say(f"report: {page} ({len(chosen)} month(s), {len(svgs)} chart(s))")
     return page
 
@@ -366,9 +381,41 @@ dl {{ font-size: 0.85em; }} dt {{ font-weight: bold; }} dd {{ margin: 0 0 0.4em 
 
 
 def chosen_months(settings, spec: str | None) -> list[str]:
-    """--months A..B (either side optional) among the summarized months."""
+    """--months A..B (either side optional, or one month) among the summarized months.
+
+    A spec that is not a month or a range of months, or a range that ends
+    before it begins, is an argument error: the report is not written.
+    """
     built = summarized_months(settings)
-    if not spec:
+    if spec is None:
         return built
-    first, _, last = spec.partition("..")
-    return [m for m in built if (not first or m >= first) and (not last or m <= (last if ".." in spec else first))]
+    first, dots, last = spec.strip().partition("..")
+    last = last if dots else first
+    for side in (first, last):
+        if side and not months.is_month(side):
+            raise UsageError(f"--months {spec!r}: expected YYYY-MM or YYYY-MM..YYYY-MM (either side may be "
+                             f"left open), with months 01 to 12")
+    if not (first or last):
+        raise UsageError(f"--months {spec!r}: name at least one month")
+    if first and last and last < first:
+        raise UsageError(f"--months {spec}: the range ends before it begins")
+    return [m for m in built if (not first or m >= first) and (not last or m <= last)]
+
+
+def by_hand_dir(settings) -> Path:
+    """Where `hzflow report` writes when not told: beside the published report, never over it."""
+    return settings.work_dir / "report" / f"{settings.site}.by-hand"
+
+
+def _output_dir(out_dir: Path) -> Path:
+    """The report's directory, made if missing; a path that cannot be one is an argument error."""
+    for part in (out_dir, *out_dir.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise UsageError(f"--out {out_dir}: {part} is not a directory")
+            break
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out_dir}: cannot create it ({e.strerror})") from None
+    return out_dir

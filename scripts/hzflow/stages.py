@@ -38,14 +38,17 @@ DNS_ATTEMPTS = 5
 
 # ---------------------------------------------------------------- the runner
 def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = False,
-        finish=None) -> dict:
+        finish=None, watch: bool | None = None) -> dict:
     """Run (label, step) pairs in order; the marker comes last, a failure is recorded instead.
 
     finish(steps) adds what the marker should say about the steps as a whole.
+    Events and failure records are kept for workflow jobs (those given a
+    marker, or watch=True: the report, whose output is the page itself).
     """
     began, done, label = time.monotonic(), {}, None
     failure = markers.failure_record(settings, stage, unit)
-    if marker and not dry_run:
+    watched = (bool(marker) if watch is None else watch) and not dry_run
+    if watched:
         events.emit(settings, "start", stage, unit)
     try:
         for label, step in steps:
@@ -53,7 +56,7 @@ def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = 
             done[label] = {**(step() or {}), "seconds": round(time.monotonic() - started, 2)}
         extra = finish(done) if finish else {}
     except BaseException as exc:
-        if marker and not dry_run:
+        if watched:
             code, message = record_failure(failure, stage, unit, label, exc)
             events.emit(settings, "fail", stage, unit, step=label, exit_status=code, error=message,
                         seconds=round(time.monotonic() - began, 2))
@@ -62,19 +65,51 @@ def run(settings, stage: str, unit: str, steps, *, marker=None, dry_run: bool = 
               "seconds": round(time.monotonic() - began, 2), **extra}
     if marker and not dry_run:
         markers.write(marker, record)
+    if watched:
         failure.unlink(missing_ok=True)
         events.emit(settings, "finish", stage, unit, seconds=record["seconds"])
     return record
 
 
+# Failure records this process wrote: a job's last line of defence (cli.main) adds none twice.
+RECORDED: set = set()
+
+
 def record_failure(path, stage: str, unit: str, step: str | None, exc: BaseException) -> tuple[int, str]:
     code, message = errors.classify(exc)
     message = message.splitlines()[0] if message else type(exc).__name__
+    RECORDED.add(str(path))
     try:
         markers.write(path, {"stage": stage, "unit": unit, "step": step, "exit_status": code, "error": message})
     except OSError:
         pass
     return code, message
+
+
+# The stage and unit a workflow job's command stands for, when it fails outside the runner.
+JOB_STAGES = {"import-days": ("imported", lambda a: "batch"), "resolve-month": ("dns-resolved", None),
+              "enrich-month": ("dns-resolved", None), "tool-stats": ("tool-stats", None),
+              "sessionize-month": ("sessionized", None), "summarize": ("summarized", None),
+              "audit": ("audited", None), "note-dns-retry": ("dns-resolved", None),
+              "import-month": ("imported", None)}
+
+
+def note_job_failure(settings, command: str, args, exc: BaseException) -> None:
+    """A workflow job failed before or after its stage's runner: record it like the runner would."""
+    stage, unit_of = JOB_STAGES.get(command, (command, None))
+    unit = unit_of(args) if unit_of else (getattr(args, "month", None) or getattr(args, "month_pos", None)
+                                          or "run")
+    path = markers.failure_record(settings, stage, unit)
+    if RECORDED:                       # the runner recorded this failure already, under its own stage
+        return
+    code, message = record_failure(path, stage, unit, command, exc)
+    events.emit(settings, "fail", stage, unit, step=command, exit_status=code, error=message)
+
+
+def write_day(settings, day: str, record: dict) -> None:
+    """A day's marker, once its files committed; any failure on record for the day is over."""
+    markers.write(markers.day_marker(settings, day), {"stage": "imported-day", "site": settings.site, **record})
+    markers.failure_record(settings, "imported", day).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- import
@@ -120,9 +155,7 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
             continue
         if settings.archive_logs:
             record["archived"] = _archive_day(settings, unit, say)
-        markers.write(markers.day_marker(settings, unit.day),
-                      {"stage": "imported-day", "site": settings.site, **record})
-        failure.unlink(missing_ok=True)
+        write_day(settings, unit.day, record)
         done.append(unit.day)
         rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
     record = {"stage": "imported", "site": settings.site, "unit": "batch", "days": done,
@@ -164,8 +197,7 @@ def check_imported(settings, month: str, *, dry_run: bool = False, say=print) ->
     for day in todo:
         record = days.import_day(settings, day, cov.found.get(day, {}), dry_run=dry_run, say=say)
         if not dry_run:
-            markers.write(markers.day_marker(settings, day),
-                          {"stage": "imported-day", "site": settings.site, **record})
+            write_day(settings, day, record)
     rows = {}
     with dbmod.cursor(settings) as cur:
         first, following = months.bounds(month)

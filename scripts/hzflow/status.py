@@ -1,15 +1,17 @@
 """hzflow status: per month and stage, built / failed / waiting, and how the last run went.
 
-Read from the markers and failure records only (no database, no Snakemake),
-so it answers at once.  Exit status 1 when a stage failure is on record or a
-month is missing input.
+Read from the markers and failure records (no Snakemake), after the checks
+every run makes (log directories, one database login), so it answers at
+once and never says "all well" while cron cannot work.  Exit status: that
+of the most severe failure on record (3 for a database that refuses the
+login, 4 for a missing log directory, …), 1 for a month missing input, else 0.
 """
 
 from __future__ import annotations
 
 import json
 
-from . import coverage, markers
+from . import coverage, errors, markers, preflight
 from .cron import failures
 
 CELL = {"built": "yes", "failed": "FAILED", "waiting": "-", "not now": "."}
@@ -39,17 +41,29 @@ def month_states(settings, cov: coverage.Coverage, failed: dict) -> list[dict]:
     return out
 
 
+def exit_status(records: list[dict], missing_input: bool) -> int:
+    """The most severe failure on record decides (a wrong password is 3 here as in cron); 1 otherwise."""
+    if not records and not missing_input:
+        return 0
+    return errors.most_severe([r.get("exit_status") or errors.UNEXPECTED for r in records]) or 1
+
+
 def run(settings, *, as_json: bool = False, say=print) -> int:
-    cov = coverage.Coverage(settings, warn=lambda m: None if as_json else say(f"warning: {m}"))
+    warnings = []
+    cov = coverage.Coverage(settings, warn=warnings.append)
+    preflight.run(settings)
     records = failures(settings)
     failed = {(r.get("stage"), r.get("unit")): r for r in records}
     rows = month_states(settings, cov, failed)
     last = markers.read(settings.site_state / "last-run.json")
-    bad = bool(records) or any(cov.missing_input(m) for m in cov.months)
+    code = exit_status(records, any(cov.missing_input(m) for m in cov.months))
     if as_json:
-        say(json.dumps({"site": settings.site, "months": rows, "failures": records,
-                        "last_successful_run": last, "ok": not bad}, indent=2, default=str))
-        return 1 if bad else 0
+        say(json.dumps({"site": settings.site, "months": rows, "failures": records, "warnings": warnings,
+                        "last_successful_run": last, "ok": not code, "exit_status": code},
+                       indent=2, default=str))
+        return code
+    for text in warnings:
+        say(f"warning: {text}")
     say(f"site {settings.site}: {len(cov.days)} day(s) with logs, months {cov.months[0]} .. "
         f"{cov.months[-1]}, {len(cov.pending)} day(s) waiting for import")
     say("last successful run: " + (f"{last['finished_at']} ({last['seconds']} s, {last['jobs']} jobs)"
@@ -69,5 +83,6 @@ def run(settings, *, as_json: bool = False, say=print) -> int:
             + f" {row['days_with_logs']:>4}  " + "; ".join(notes))
     for r in records:
         say(f"FAILED {r.get('stage')} {r.get('unit')} (exit {r.get('exit_status')}): {r.get('error')}")
-        say(f"       log: {r['log']}")
-    return 1 if bad else 0
+        if r.get("stage") not in (preflight.STAGE, "workflow"):
+            say(f"       log: {r['log']}")
+    return code

@@ -419,7 +419,7 @@ def refresh_userlogin_lite(cur, met: str) -> bool:
     cur.execute(f"DROP TABLE IF EXISTS {met}.userlogin_lite_new, {met}.userlogin_lite_old")
     cur.execute(f"CREATE TABLE {met}.userlogin_lite_new (INDEX uidNumber (uidNumber), "
                 f"INDEX datetime_user (datetime, user), INDEX ip_user_action (ip, user, action)) "
-                f"SELECT * {source}", (LOGIN_ACTIONS,))
+                f"ENGINE=InnoDB SELECT * {source}", (LOGIN_ACTIONS,))
     cur.execute(f"CREATE TABLE IF NOT EXISTS {met}.userlogin_lite LIKE {met}.userlogin_lite_new")
     cur.execute(f"RENAME TABLE {met}.userlogin_lite TO {met}.userlogin_lite_old, "
                 f"{met}.userlogin_lite_new TO {met}.userlogin_lite")

@@ -136,3 +136,34 @@ def test_the_sample_config_shows_every_default_of_the_schema():
             shown = yaml.safe_dump({path[-1]: value}, default_flow_style=True).strip()[1:-1]
             assert f"# {shown}" in text, f"{'.'.join(path)} (default {value!r}) is not shown in the sample"
         assert hzconfig.default(*path) == value
+
+
+def test_an_ini_password_with_a_percent_sign_is_read_as_written(tmp_path):
+    cfg = tmp_path / "hzmetrics.conf"
+    cfg.write_text("[hub]\nsite = x\n[db]\nuser = v\npassword = 50%off%(x)s\nhub_db = vhub\n")
+    cfg.chmod(0o600)
+    s = hzconfig.load(write(tmp_path, {"site": "vhub", "db": {"credentials_file": str(cfg)}}))
+    assert s.db.password == "50%off%(x)s"
+
+
+@pytest.mark.parametrize("body", ["[hub]\nsite = x\n[db]\nuser = v\npassword PwLEAK-9x7Q\n",
+                                  "password = PwLEAK-9x7Q\n[db]\n",
+                                  "[hub]\nsite = x\n[db]\npassword = PwLEAK-9x7Q\npassword = PwLEAK-9x7Q\n"])
+def test_a_malformed_ini_line_is_named_by_number_never_shown(tmp_path, monkeypatch, body):
+    cfg = tmp_path / "hzmetrics.conf"
+    cfg.write_text(body)
+    cfg.chmod(0o600)
+    for load in (lambda: hzconfig.load(cfg),
+                 lambda: hzconfig.read_credentials_file(cfg)):
+        with pytest.raises(hzconfig.ConfigError) as err:
+            load()
+        assert "PwLEAK" not in str(err.value) and "line" in str(err.value)
+
+
+@pytest.mark.parametrize("db", [{"password": "PwLEAK-9x7Q", "pasword": "PwLEAK-9x7Q"},
+                                {"password": ["PwLEAK-9x7Q"]}, {"password": {"nested": "PwLEAK-9x7Q"}},
+                                "PwLEAK-9x7Q"])
+def test_a_schema_error_next_to_a_secret_never_shows_it(tmp_path, db):
+    with pytest.raises(hzconfig.ConfigError) as err:
+        hzconfig.validate({"site": "x", "db": db})
+    assert "PwLEAK" not in str(err.value) and "db" in str(err.value)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import subprocess
+import sys
+import time
 from datetime import date
 
 import pytest
@@ -210,7 +213,7 @@ def test_a_partly_imported_log_is_reported_and_resolved_only_as_asked(fresh, cap
     assert blocked.returncode == 4
     hub.hzflow("adopt", "--discard", second.name)
     done = json.loads(hub.hzflow("import-apache", second).stdout)
-    assert done["status"] == "imported"
+    assert done["status"] == "already imported"                # adopt imported it again, whole
     assert hub.query("SELECT COUNT(*) FROM web")[0][0] == total
     parity = hub.query("SELECT w.d, w.n, h.n FROM (SELECT DATE(datetime) d, COUNT(*) n FROM web GROUP BY d) w "
                        "LEFT JOIN (SELECT DATE(datetime) d, SUM(hits) n FROM webhits GROUP BY d) h USING (d)")
@@ -229,3 +232,85 @@ def test_an_auth_log_whose_excluded_logins_were_filtered_is_recorded_as_present(
     hub.hzflow("adopt")
     assert hub.query("SELECT filename, target_table FROM imported_sources") == [(log.name.removesuffix(".gz"),
                                                                                   "userlogin")]
+
+
+def day_rows(hub, day: str) -> list[tuple]:
+    return hub.query("SELECT datetime, ip, content, referrer, useragent, dnload FROM web "
+                     "WHERE DATE(datetime) = %s ORDER BY 1, 2, 3, 4, 5", (day,))
+
+
+def halve_a_day_before_the_first_month(hub, nth: int = 0) -> tuple[str, str, list]:
+    """Every second web row of a September day gone, as an import cut short would leave it."""
+    log = [p for p in sorted((hub.root / "apache" / "imported").iterdir()) if "-202509" in p.name][nth]
+    stamp = hubsim.log_day(log)
+    day = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:]}"
+    whole = day_rows(hub, day)
+    hub.query("DELETE FROM web WHERE DATE(datetime) = %s AND id %% 2 = 0", (day,))
+    return log.name.removesuffix(".gz"), day, whole
+
+
+def killed(hub, command: list[str], after: float) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(hub.config_path), *command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(after)
+    proc.kill()
+    proc.wait()
+
+
+def test_a_discarded_log_before_the_first_month_is_imported_again_whole(fresh, capsys):
+    hub = fresh("discard")
+    legacy(hub, reference_ledger=False)
+    capsys.readouterr()
+    name, day, whole = halve_a_day_before_the_first_month(hub)
+    assert f"partial: {name}" in hub.hzflow("adopt", "--dry-run").stdout
+    r = hub.hzflow("adopt", "--discard", name)
+    assert "first month the workflow builds: 2025-10" in r.stdout
+    hub.hzflow("migrate", "--apply")
+    hub.hzflow("cron", "-q")
+    assert day_rows(hub, day) == whole
+    assert "nothing to do" in hub.hzflow("plan").stdout
+    hits = hub.query("SELECT SUM(hits) FROM webhits WHERE DATE(datetime) = %s", (day,))[0][0]
+    assert int(hits) == len(whole)
+
+
+def test_adopt_killed_at_any_moment_finishes_on_the_next_run(fresh, capsys):
+    """kill -9 of `adopt --discard` early, midway and late, then the same command again: the day whole."""
+    hub = fresh("killed-adopt")
+    legacy(hub, reference_ledger=False)
+    capsys.readouterr()
+    name, day, whole = halve_a_day_before_the_first_month(hub, 0)
+    began = time.monotonic()
+    hub.hzflow("adopt", "--discard", name)
+    took = time.monotonic() - began
+    assert day_rows(hub, day) == whole
+    for nth, fraction in ((1, 0.2), (2, 0.55), (3, 0.9)):
+        name, day, whole = halve_a_day_before_the_first_month(hub, nth)
+        killed(hub, ["adopt", "--discard", name], took * fraction)
+        rerun = hub.hzflow("adopt", "--discard", name, check=False)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert day_rows(hub, day) == whole, fraction
+    assert hub.query("SELECT COUNT(*) FROM imported_sources WHERE filename = %s", (name,)) == [(1,)]
+
+
+def test_migrate_killed_at_any_moment_finishes_on_the_next_run(fresh, capsys):
+    """kill -9 of `migrate --apply` early, midway and late (the server may finish a copy on its own), then
+    migrate again: every table on InnoDB with all of web's indexes, every step recorded."""
+    hub = fresh("killed-migrate")
+    legacy(hub, reference_ledger=False)
+    capsys.readouterr()
+    hub.hzflow("adopt")
+    web_indexes = "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() " \
+                  "AND table_name = 'web'"
+    began = time.monotonic()
+    hub.hzflow("migrate", "--apply")
+    took = time.monotonic() - began
+    wanted = set(hub.query(web_indexes))
+    for fraction in (0.1, 0.4, 0.7, 0.95):
+        for table in ("web", "userlogin", "websessions", "webhits"):
+            hub.query(f"ALTER TABLE {table} ENGINE=MyISAM")
+        hub.query("DELETE FROM hzflow_migrations WHERE id > 100")
+        killed(hub, ["migrate", "--apply"], took * fraction)
+        rerun = hub.hzflow("migrate", "--apply", check=False)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert engines(hub) == {"InnoDB"} and set(hub.query(web_indexes)) == wanted, fraction
+        assert {m for (m,) in hub.query("SELECT id FROM hzflow_migrations WHERE id > 100")} == set(range(101, 108))

@@ -9,6 +9,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,14 +39,31 @@ def installed(stage: Path, *args, env=None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env={**clean, **(env or {})})
 
 
+# The hub's own interpreter (Debian's), which a service account can run; a developer's pyenv under
+# /root cannot be entered by one.
+SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else "python3"
+
+
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory):
-    """One staged install with systemd timers, as a packager would build it."""
-    root = tmp_path_factory.mktemp("install")
+def stage():
+    """One staged install with systemd timers, as a packager would build it, in a directory any user may
+    enter (the installed job is also run as an unprivileged service account)."""
+    root = Path(tempfile.mkdtemp(prefix="hzflow-install-"))
+    root.chmod(0o755)
     user, group = getpass.getuser(), grp.getgrgid(os.getgid()).gr_name
     r = make("install", root / "stage", root / "build", SITE="testhub", HZFLOW_USER=user, HZFLOW_GROUP=group,
-             SCHEDULER="systemd")
-    return root / "stage", root / "build", user, r.stdout
+             SCHEDULER="systemd", PYTHON=SYSTEM_PYTHON)
+    yield root / "stage", root / "build", user, r.stdout + r.stderr
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_install_says_nothing_is_wrong_and_a_failing_step_fails_it(stage, tmp_path):
+    assert "tar:" not in stage[3] and "Exiting with failure" not in stage[3]
+    broken = tmp_path / "checkout"                      # a checkout that lacks a directory the wheel needs
+    shutil.copytree(REPO, broken, ignore=shutil.ignore_patterns(".venv", ".git", "envs", "test-output", "build"))
+    r = subprocess.run(["make", "-C", str(broken), "wheel", f"BUILDDIR={tmp_path / 'build'}"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "envs" in r.stderr
 
 
 def test_the_tree_install_lays_down(stage):
@@ -148,3 +166,34 @@ def test_install_again_keeps_the_config_and_uninstall_keeps_the_data(stage):
     assert not (root / "etc/systemd/system/hzflow@.service").exists()
     assert not (root / "etc/logrotate.d/hzflow-testhub").exists()
     assert config.exists() and marker.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("runuser") is None or not os.access("/usr/bin/python3", os.X_OK),
+                    reason="needs root (to become the service account), runuser and Debian's python3")
+def test_the_installed_job_runs_as_a_service_account_whose_home_is_read_only(stage, make_hub, server, today):
+    """cron's line, as the stock `nobody` account with a read-only home and an empty environment."""
+    root = stage[0].parent
+    home = root / "home-of-nobody"
+    home.mkdir()
+    home.chmod(0o555)
+    hub = make_hub(root / "hub").make_ready()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    for day in (last_month.replace(day=1), last_month):
+        write_day(hub, day, seed=day.day)
+    db = {"user": server.user, "password": server.password, "host": "127.0.0.1", "port": server.port,
+          "hub_db": hub.hub_db, "metrics_db": hub.metrics_db}
+    if server.socket is None or server.process is None:
+        pytest.skip("the test server is not a private one reachable over loopback TCP")
+    hub.write_config(start_month=f"{last_month:%Y-%m}", db=db)
+    subprocess.run(["chown", "-R", "nobody", str(hub.root)], check=True)
+    venv = stage[0] / VENV
+    env = ["env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", f"HZFLOW_CONFIG={hub.config_path}",
+           f"HZFLOW_TODAY={today}", "LANG=C.UTF-8"]
+    job = subprocess.run(["runuser", "-u", "nobody", "--", *env, str(venv / "bin" / "python"),
+                          str(venv / "bin" / "hzflow"), "cron", "-q"], capture_output=True, text=True)
+    assert job.returncode == 0 and job.stdout == "", job.stdout + job.stderr
+    assert (hub.work / "state" / hub.site / "summarized" / f"{last_month:%Y-%m}.json").is_file()
+    assert hub.query("SELECT COUNT(*) FROM web")[0][0] > 0
+    assert list(home.iterdir()) == []
+    report = hub.work / "report" / hub.site / "index.html"
+    assert report.is_file() and report.stat().st_uid != 0

@@ -48,6 +48,8 @@ def import_hub_data(settings, *, dry_run: bool = False, say=print) -> dict:
         f"LEFT JOIN {met}.sessionlog_metrics x ON x.sessnum = s.sessnum WHERE x.sessnum IS NULL",
         f"DROP TABLE IF EXISTS {met}.{q(copy + '_new')}, {met}.{q(copy + '_old')}",
         f"CREATE TABLE {met}.{q(copy + '_new')} LIKE {hub}.{profiles}",
+        # the hub's own table may well be MyISAM (older hubs): every table hzflow writes is InnoDB
+        f"ALTER TABLE {met}.{q(copy + '_new')} ENGINE=InnoDB",
         f"INSERT INTO {met}.{q(copy + '_new')} SELECT * FROM {hub}.{profiles} WHERE emailConfirmed > 0",
         f"CREATE TABLE IF NOT EXISTS {met}.{q(copy)} LIKE {met}.{q(copy + '_new')}",
         f"RENAME TABLE {met}.{q(copy)} TO {met}.{q(copy + '_old')}, "

@@ -22,6 +22,8 @@ WEB_COLUMNS = ("datetime", "content", "ip", "uidNumber", "apache_pid", "referrer
                "task_name", "action_name", "item_name", "dnload")
 
 
+ACCESS_LINE = "an Apache access-log line (of either layout)"
+
 @dataclass
 class Filters:
     """exclude_list entries (lower-cased) and the exact crawler agents, read once per file."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import db as dbmod
 from .. import months
-from ..sources import day_of
+from ..sources import day_of, readable_log
 from . import access, stream
 from . import logparse as lp
 from .bots import record_bot_agents
@@ -29,7 +29,7 @@ def line_dates(settings, path: Path) -> lp.LineDates:
 def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     """Import one access log; returns what was done (for the log and the day marker)."""
     started = time.monotonic()
-    path = Path(path)
+    path = readable_log(settings, Path(path))
     with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
             before = recorded(cur, path, "web")
@@ -40,6 +40,7 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
         dates = line_dates(settings, path)
         if dry_run:
             result = access.scan_file(path, filters, dates, settings.malformed_samples)
+            result.refuse_garbage(path, access.ACCESS_LINE)
             report = {"file": str(path), "table": "web", **result.summary(), "status": "dry-run"}
         else:
             report = _load(conn, settings, path, filters, dates)
@@ -65,6 +66,7 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
                     n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk, first_id=before + loaded + 1)
                     loaded, adjusted = loaded + n, adjusted + a
                 result: access.ScanResult = chunks.result
+                result.refuse_garbage(path, access.ACCESS_LINE)
                 if loaded != result.kept:
                     raise RuntimeError(f"{path}: the server loaded {loaded} rows of {result.kept}")
                 cur.execute("SELECT MIN(id), MAX(id) FROM web WHERE id > %s", (before,))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
-from ..sources import day_of
+from ..sources import day_of, readable_log
 from . import logparse as lp
 from .access import rows_by_month
 from .apache import line_dates
@@ -80,7 +80,7 @@ def load_ip_filters(cur) -> list[str]:
 
 def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     started = time.monotonic()
-    path = Path(path)
+    path = readable_log(settings, Path(path))
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
@@ -96,6 +96,7 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             with lp.reading(path, result) as lines, open(tmp_path, "w", encoding="utf-8") as out:
                 scan(lines, ip_filters, out.write, result, line_dates(settings, path),
                      settings.malformed_samples)
+            result.refuse_garbage(path, "a CMS auth-log line")
             report = {"file": str(path), "table": "userlogin", **result.summary()}
             if dry_run:
                 report["status"] = "dry-run"

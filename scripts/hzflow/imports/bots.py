@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import db as dbmod
 from .. import months
+from ..sources import readable_log
 from . import access
 from . import logparse as lp
 
@@ -32,7 +33,9 @@ def record_bot_agents(cur, agents) -> int:
 def identify_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     # agents are collected from every recognised line, whatever its date
     dates = lp.LineDates(None, 0, months.today())
-    result = access.scan_file(Path(path), access.Filters(), dates, settings.malformed_samples)
+    path = readable_log(settings, Path(path))
+    result = access.scan_file(path, access.Filters(), dates, settings.malformed_samples)
+    result.refuse_garbage(path, access.ACCESS_LINE)
     automated = sorted(a for a in result.agents if lp.looks_automated(a))
     report = {"file": str(path), "lines": result.lines, "malformed": result.malformed,
               "agents": len(result.agents), "automated": len(automated)}

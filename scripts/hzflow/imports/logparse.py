@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
+import stat
 import zlib
 from collections import Counter
 from contextlib import contextmanager
@@ -198,8 +200,20 @@ class LineDates:
 
 # --------------------------------------------------------------- input files
 def open_text(path: Path):
-    """Text lines of a plain or gzip log; undecodable bytes become U+FFFD."""
-    raw = open(path, "rb")
+    """Text lines of a plain or gzip log; undecodable bytes become U+FFFD.
+
+    Opened without blocking and checked to be a regular file before a byte
+    is read: a named pipe put where a log was expected is refused, not waited on.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableLog(f"{path}: not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    raw = os.fdopen(fd, "rb")
     if raw.read(2) == b"\x1f\x8b":
         raw.seek(0)
         stream = gzip.GzipFile(fileobj=raw)
@@ -241,13 +255,30 @@ class _Lines:
 @contextmanager
 def reading(path: Path, counts: "LineCounts"):
     """The text lines of a log; an error reading it (not one of the caller's) names the file and line."""
-    if not path.is_file():
-        raise UnreadableLog(f"{path}: no such file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise UnreadableLog(f"{path}: no such file") from None
+    except OSError as e:
+        raise UnreadableLog(f"{path}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise UnreadableLog(f"{path}: is a directory, not a log file")
+    if not stat.S_ISREG(mode):
+        raise UnreadableLog(f"{path}: is not a regular file (a named pipe, socket or device), not a log file")
     lines = _Lines(path, counts)
     try:
         yield lines
     finally:
         lines.close()
+
+
+SAMPLE_CHARS = 60
+
+
+def sample(line: str) -> str:
+    """Enough of a malformed line to recognise it, and no more (it may hold anything)."""
+    text = "".join(c if c.isprintable() else "?" for c in line[:SAMPLE_CHARS])
+    return text + ("…" if len(line) > SAMPLE_CHARS else "")
 
 
 @dataclass
@@ -279,9 +310,18 @@ class LineCounts:
                     continue
                 self.malformed += 1
                 if len(self.malformed_samples) < sample_limit:
-                    self.malformed_samples.append(line[:300])
+                    self.malformed_samples.append(sample(line))
                 continue
             yield fields
+
+    def nothing_parsed(self) -> bool:
+        """Lines were read and not one of them is a log line: garbage, not a log."""
+        return self.lines > 0 and self.malformed == self.lines
+
+    def refuse_garbage(self, path, what: str) -> None:
+        if self.nothing_parsed():
+            raise UnreadableLog(f"{path}: none of its {self.lines:,} lines is {what}; nothing was imported "
+                                f"(is it the right file?)")
 
     def summary(self) -> dict:
         return {"lines": self.lines, "kept": self.kept, "malformed": self.malformed,

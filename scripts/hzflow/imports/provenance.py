@@ -146,7 +146,13 @@ def refuse_unexplained(cur, path: Path, table: str, day: str | None) -> None:
 
 
 def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=print) -> int:
-    """Delete the rows one file brought (web + its webhits, or userlogin) and its claim."""
+    """Delete the rows one file brought (web, or userlogin) and its claim; recount webhits of its days.
+
+    The days' hits are counted again from the web rows left, not reduced by
+    the file's own counts: once a month was resolved its webhits are
+    per-day recounts (and clean-bots may have removed rows), so subtracting
+    what the file once added would leave them wrong.
+    """
     name, gz = _names(file)
     tables = TABLES if table == "all" else (table,)
     removed = 0
@@ -157,11 +163,16 @@ def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=pr
         records = cur.fetchall()
         if not records:
             raise NotRecorded(f"no import of {name} into {', '.join(tables)} is recorded "
-                              f"(imported_sources holds the names of imported files)")
+                              f"(imported_sources holds the names of imported files; "
+                              f"`hzflow status` and the day markers name what was imported)")
+        verb = "would delete" if dry_run else "deleted"
         for source_id, target, pk_start, pk_end, detail in records:
-            verb = "would delete" if dry_run else "deleted"
+            days = set((json.loads(detail) if detail else {}).get("webhits", {})) if target == "web" else set()
             if pk_start is not None:
                 where, args = entry_rows(pk_start, pk_end, detail)
+                if target == "web":
+                    cur.execute(f"SELECT DISTINCT DATE(datetime) FROM web WHERE {where}", args)
+                    days |= {str(d) for (d,) in cur.fetchall() if d}
                 if dry_run:
                     cur.execute(f"SELECT COUNT(*) FROM {dbmod.quote_ident(target)} WHERE {where}", args)
                     n = cur.fetchone()[0]
@@ -169,15 +180,23 @@ def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=pr
                     n = cur.execute(f"DELETE FROM {dbmod.quote_ident(target)} WHERE {where}", args)
                 removed += n
                 say(f"{verb} {n} {target} rows of {name} (id {pk_start}..{pk_end})")
-            hits = (json.loads(detail) if detail else {}).get("webhits", {})
-            for day, count in sorted(hits.items()):
-                if not dry_run:
-                    cur.execute("DELETE FROM webhits WHERE datetime = %s AND hits = %s LIMIT 1",
-                                (f"{day} 00:00:00", count))
-            if hits:
-                say(f"{verb} {len(hits)} webhits rows of {name}")
+            if days and not dry_run:
+                recount_webhits(cur, sorted(days))
+            if days:
+                say(f"{'would recount' if dry_run else 'recounted'} webhits of {len(days)} day(s) "
+                    f"({min(days)} .. {max(days)}) from the web rows left")
             if not dry_run:
                 cur.execute("DELETE FROM imported_sources WHERE id = %s", (source_id,))
         if dry_run:
             conn.rollback()
     return removed
+
+
+def recount_webhits(cur, days: list[str]) -> None:
+    """One webhits row per day, counted from the day's web rows (none for a day without rows)."""
+    for day in days:
+        start = f"{day} 00:00:00"
+        cur.execute("DELETE FROM webhits WHERE datetime >= %s AND datetime < %s + INTERVAL 1 DAY", (start, start))
+        cur.execute("INSERT INTO webhits (datetime, hits) SELECT %s, COUNT(*) FROM web "
+                    "WHERE datetime >= %s AND datetime < %s + INTERVAL 1 DAY HAVING COUNT(*) > 0",
+                    (start, start, start))

@@ -1,0 +1,25 @@
+"""The report's text is the hub's text: titles are never typeset, CSV cells never run as formulas."""
+
+from __future__ import annotations
+
+import csv
+
+from hzflow import report
+
+
+def test_a_title_with_dollar_signs_and_backslashes_is_drawn_as_text():
+    title = r"Cost $\notacommand{x}$ per run"
+    data = {"cells": {}, "tools": [(title, 3)], "resources": [(title, 5), ("=HYPERLINK(1)", 2)], "days": []}
+    svgs = report.charts(data, ["2026-01"])
+    assert any(r"\notacommand" in svg for svg in svgs.values())
+
+
+def test_formula_like_text_cells_are_neutralised_and_numbers_kept(tmp_path):
+    rows = [{"resource": value, "visitors": n} for value, n in
+            (("=cmd|' /C calc'!A0", 1), ("+1+1", 2), ("-2+3", 3), ("@SUM(A1)", 4), ("plain", 5), ("-7", 6))]
+    path = tmp_path / "x.csv"
+    report.write_csv(path, rows)
+    with open(path, newline="", encoding="utf-8") as f:
+        got = list(csv.DictReader(f))
+    assert [r["resource"] for r in got] == ["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(A1)", "plain", "-7"]
+    assert [r["visitors"] for r in got] == ["1", "2", "3", "4", "5", "6"]
