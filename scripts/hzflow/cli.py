@@ -584,7 +584,7 @@ def main(argv=None) -> int:
     if getattr(args, "marker", None):          # a workflow job: its log says what ran, and which hzflow
         print(f"=== hzflow {version()}: {' '.join(own)} ({time.strftime('%Y-%m-%d %H:%M:%S')})", flush=True)
     settings = None
-    os.umask(markers.UMASK)
+    umask, environment = os.umask(markers.UMASK), dict(os.environ)
     try:
         settings = cfgmod.load(args.config)
         os.environ.update(cfgmod.config_homes(settings))
@@ -603,6 +603,10 @@ def main(argv=None) -> int:
             from . import stages
             stages.note_job_failure(settings, args.command, args, e)
         return code
+    finally:                        # called in-process (tests, tick): leave the caller's process as it was
+        os.umask(umask)
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 def _reader_went_away() -> int:

@@ -20,12 +20,16 @@ from logtree import write_day
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = "opt/hzflow/venv"
+# The hub's own interpreter (Debian's), which a service account can run; a developer's pyenv under
+# /root cannot be entered by one.
+SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else "python3"
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
 def make(target: str, stage: Path, build: Path, **variables) -> subprocess.CompletedProcess:
-    args = [f"{k}={v}" for k, v in {"DESTDIR": stage, "BUILDDIR": build, **variables}.items()]
+    args = [f"{k}={v}" for k, v in {"DESTDIR": stage, "BUILDDIR": build, "PYTHON": SYSTEM_PYTHON,
+                                    **variables}.items()]
     r = subprocess.run(["make", "-C", str(REPO), target, *args], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     return r
@@ -39,11 +43,6 @@ def installed(stage: Path, *args, env=None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env={**clean, **(env or {})})
 
 
-# The hub's own interpreter (Debian's), which a service account can run; a developer's pyenv under
-# /root cannot be entered by one.
-SYSTEM_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else "python3"
-
-
 @pytest.fixture(scope="module")
 def stage():
     """One staged install with systemd timers, as a packager would build it, in a directory any user may
@@ -52,7 +51,7 @@ def stage():
     root.chmod(0o755)
     user, group = getpass.getuser(), grp.getgrgid(os.getgid()).gr_name
     r = make("install", root / "stage", root / "build", SITE="testhub", HZFLOW_USER=user, HZFLOW_GROUP=group,
-             SCHEDULER="systemd", PYTHON=SYSTEM_PYTHON)
+             SCHEDULER="systemd")
     yield root / "stage", root / "build", user, r.stdout + r.stderr
     shutil.rmtree(root, ignore_errors=True)
 
