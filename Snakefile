@@ -3,13 +3,8 @@ from snakemake.utils import min_version
 min_version("9.27")
 
 
-# `hzflow cron` and `hzflow plan` pass the operator's file with --configfile;
-# config/config.yaml (every default, commented) is read only by a bare `snakemake`.
-if not workflow.overwrite_configfiles:
-
-    configfile: "config/config.yaml"
-
-
+# The operator's config comes from --configfile FILE or $HZFLOW_CONFIG (never a sample);
+# its paths.work_dir is Snakemake's working directory (rules/common.smk).
 include: "rules/common.smk"
 include: "rules/import.smk"
 include: "rules/resolve.smk"
@@ -18,6 +13,10 @@ include: "rules/sessions.smk"
 include: "rules/summarize.smk"
 include: "rules/report.smk"
 include: "rules/audit.smk"
+
+
+onstart:
+    hold_hub_lock()
 
 
 rule all:

@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 .venv/bin/snakefmt --check --compact-diff Snakefile rules
 lint_dir="$(mktemp -d)"
 trap 'rm -rf "$lint_dir"' EXIT
-.venv/bin/python -m snakemake --snakefile Snakefile --configfile tests/workflow/lint.yaml \
-    --directory "$lint_dir" --lint 2>&1 | grep -v "^Using workflow specific profile"
+# the lint config's work_dir (Snakemake's working directory) is a scratch directory
+sed "s|/nonexistent/hzflow-lint|$lint_dir|" tests/workflow/lint.yaml > "$lint_dir/lint.yaml"
+.venv/bin/python -m snakemake --snakefile Snakefile --configfile "$lint_dir/lint.yaml" --lint 2>&1 \
+    | grep -v "^Using workflow specific profile"
 PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/python -m pytest "$@"

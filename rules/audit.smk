@@ -7,9 +7,9 @@ marker, not treated as a failure (hzflow status counts them).
 
 rule audit_month:
     input:
-        lambda wildcards: marker("summarized", wildcards.month),
+        month_inputs(registry.AUDIT),
     output:
-        marker("audited", "{month}"),
+        marker(registry.AUDIT, "{month}"),
     log:
         rule_log("audit_month", "{month}"),
     priority: 0

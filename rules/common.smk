@@ -1,37 +1,73 @@
-"""Config validation, what the run covers (months, pending days), marker paths and input functions.
+"""The operator's config, the working directory, what the run covers, marker paths and input functions.
+
+The config is the operator's own: `--configfile FILE`, or $HZFLOW_CONFIG when
+none is given; a bare `snakemake` stops at once saying so (it never plans
+against a sample config).  Its paths.work_dir is Snakemake's working
+directory, so every path below is relative to it (a month's target is
+state/<site>/<stage>/<month>.json) and nothing is written where snakemake
+was started.  A real run holds the hub's lock (onstart), the same one
+`hzflow cron`, `rebuild`, `adopt` and `migrate --apply` take.
 
 Edges between months: tool statistics and summaries depend on the previous
-month's for real (their long windows include it: rebuilding an old month
-redoes them for every later month, oldest first).  Enrichment and sessions
-of a month need nothing of other months; their jobs still run oldest month
-first (`month_priority`), as the stage commands in date order would, so
-session ids follow date order, and a month that cannot be built holds back
-no other month's.  A stage that has never been built waits for the import
-of every pending day (the summaries read every login), so one run over a
-set of logs imports everything before it analyses anything.
+month's for real (registry: chained; their long windows include it:
+rebuilding an old month redoes them for every later month, oldest first).
+Enrichment and sessions of a month need nothing of other months; their jobs
+still run oldest month first (`month_priority`), as the stage commands in
+date order would, so session ids follow date order, and a month that
+cannot be built holds back no other month's.  A stage that has never been
+built waits for the import of every pending day (the summaries read every
+login), so one run over a set of logs imports everything before it
+analyses anything.
 """
 
 import os
-import shlex
 import sys
 import time
 
 from hzflow import config as hzconfig
-from hzflow import coverage, markers
+from hzflow import coverage, locks, markers, registry
 from hzflow import months as hzmonths
 
-CONFIG_FILE = os.path.abspath(
-    (workflow.overwrite_configfiles or workflow.configfiles)[-1]
-)
+if not config:
+    if os.environ.get(hzconfig.ENV_VAR):
+
+        configfile: os.environ[hzconfig.ENV_VAR]
+
+    else:
+        sys.stderr.write(
+            f"hzflow: no config: run snakemake with --configfile FILE (your hub's hzflow config), "
+            f"or set {hzconfig.ENV_VAR}=FILE\n"
+        )
+        sys.exit(2)
+
+
+# The file every job is given (the last config file Snakemake read).
+CONFIG_FILE = os.path.abspath(workflow.configfiles[-1])
 # hzflow's own validation: it names the key that is wrong and never prints a secret's value
 # (snakemake.utils.validate would print the whole config, password included).
 SETTINGS = hzconfig.Settings.from_mapping(config, CONFIG_FILE)
+SITE = SETTINGS.site
+WORK_DIR = str(SETTINGS.work_dir)
+os.makedirs(WORK_DIR, exist_ok=True)
+
+
+workdir: WORK_DIR
+
+
+if os.path.realpath(os.getcwd()) != os.path.realpath(WORK_DIR):
+    sys.stderr.write(
+        f"hzflow: snakemake runs in {os.getcwd()}, but the config's paths.work_dir is {WORK_DIR}: "
+        f"drop --directory (the config sets the working directory)\n"
+    )
+    sys.exit(2)
 # Every file this run writes is the service user's alone, and every tool's cache lives under the work directory.
 os.umask(markers.UMASK)
 os.environ.update(hzconfig.config_homes(SETTINGS))
-SITE = SETTINGS.site
-# The jobs run hzflow with the interpreter that runs Snakemake: no PATH or #! line to go wrong.
-HZFLOW = f"{shlex.quote(sys.executable)} -m hzflow.cli"
+# Jobs run `python3 -m hzflow.cli` from PATH, at whose front the interpreter running Snakemake is put here:
+# without --sdm conda they run with Snakemake's own interpreter (no #! line or cron PATH to go wrong); with
+# it, Snakemake activates envs/hzflow.yaml before each job, and that environment's python3 comes first.
+hzconfig.put_first_on_path(os.path.dirname(sys.executable))
+HZFLOW = "python3 -m hzflow.cli"
 COVERAGE = coverage.Coverage(
     SETTINGS, warn=lambda msg: print(f"hzflow: {msg}", file=sys.stderr)
 )
@@ -45,11 +81,27 @@ wildcard_constraints:
 
 
 def marker(stage, month):
-    return str(markers.marker(SETTINGS, stage, month))
+    """A month stage's marker, relative to the working directory: state/<site>/<stage>/<month>.json."""
+    return markers.target(SETTINGS, markers.marker(SETTINGS, stage, month))
 
 
-def batch_marker():
-    return str(markers.batch_marker(SETTINGS, COVERAGE.batch_key))
+def batch_marker(key=None):
+    return markers.target(
+        SETTINGS, markers.batch_marker(SETTINGS, key or COVERAGE.batch_key)
+    )
+
+
+def dns_retry_note(month, attempt):
+    return markers.target(SETTINGS, markers.dns_retry_note(SETTINGS, month, attempt))
+
+
+def hold_hub_lock():
+    """A real run holds the hub's lock for its whole length; a run that cannot have it stops here."""
+    try:
+        workflow.globals["HUB_LOCK"] = locks.for_workflow(SETTINGS)
+    except locks.Busy as busy:
+        sys.stderr.write(f"hzflow: {busy}\n")
+        sys.exit(7)
 
 
 # Each run's job logs are kept: the run's start is in their names (cron prunes them after logs.keep_days).
@@ -92,41 +144,39 @@ def resolve_inputs(wildcards):
     """
     month = wildcards.month
     days = COVERAGE.recorded_days_of(month) + COVERAGE.late_days(month)
-    inputs = [str(markers.day_marker(SETTINGS, d)) for d in COVERAGE.newest(days)]
+    inputs = [
+        markers.target(SETTINGS, markers.day_marker(SETTINGS, d))
+        for d in COVERAGE.newest(days)
+    ]
     if COVERAGE.pending and (
         COVERAGE.has_pending(month)
-        or _missing(marker("imported", month), marker("dns-resolved", month))
+        or _missing(marker(registry.IMPORTED, month), marker(registry.RESOLVED, month))
     ):
         inputs.append(batch_marker())
     retry = dns_retry_due(month)
     if retry is not None:
-        inputs.append(str(markers.dns_retry_note(SETTINGS, month, retry)))
+        inputs.append(dns_retry_note(month, retry))
     return inputs
 
 
-def tool_inputs(wildcards):
-    return _previous("tool-stats", wildcards.month)
+def month_inputs(stage):
+    """The input function of a month stage: the stage it follows, the previous month's when
+    chained (registry), and the pending import when it was never built."""
+    spec = registry.BY_NAME[stage]
 
+    def inputs(wildcards):
+        month = wildcards.month
+        own = [marker(spec.after, month)] if spec.after else []
+        previous = _previous(stage, month) if spec.chained else []
+        waits = _after_imports(marker(stage, month)) if spec.after else []
+        return own + previous + waits
 
-def sessionize_inputs(wildcards):
-    month = wildcards.month
-    return [marker("dns-resolved", month)] + _after_imports(
-        marker("sessionized", month)
-    )
-
-
-def summary_inputs(wildcards):
-    month = wildcards.month
-    return (
-        [marker("sessionized", month)]
-        + _previous("summarized", month)
-        + _after_imports(marker("summarized", month))
-    )
+    return inputs
 
 
 def dns_retry_due(month):
     """The attempt number of a retry of the month's unanswered lookups that is due, or None."""
-    record = markers.read(marker("dns-resolved", month))
+    record = markers.read(markers.marker(SETTINGS, registry.RESOLVED, month))
     due = (record or {}).get("dns_retry_after")
     if not due or due > hzmonths.now_iso():
         return None
@@ -136,7 +186,9 @@ def dns_retry_due(month):
 def report_inputs(wildcards):
     """Every summary built now: the report reads them all."""
     return [
-        marker("summarized", m) for m in MONTHS if "summarized" in COVERAGE.stages(m)
+        marker(registry.SUMMARY, m)
+        for m in MONTHS
+        if registry.SUMMARY in COVERAGE.stages(m)
     ]
 
 
@@ -149,13 +201,13 @@ def all_targets():
     """
     targets = [marker(s, m) for m in MONTHS for s in COVERAGE.stages(m)]
     retries = [(m, dns_retry_due(m)) for m in MONTHS]
-    targets += [
-        str(markers.dns_retry_note(SETTINGS, m, n)) for m, n in retries if n is not None
-    ]
+    targets += [dns_retry_note(m, n) for m, n in retries if n is not None]
     if SETTINGS.get("report", "enabled") and report_inputs(None):
         targets.append(f"report/{SITE}/index.html")
     if SETTINGS.get("audit", "enabled"):
         targets += [
-            marker("audited", m) for m in MONTHS if "summarized" in COVERAGE.stages(m)
+            marker(registry.AUDIT, m)
+            for m in MONTHS
+            if registry.SUMMARY in COVERAGE.stages(m)
         ]
     return targets + ([batch_marker()] if COVERAGE.pending else [])

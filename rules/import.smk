@@ -12,7 +12,7 @@ Snakemake's own bookkeeping.
 
 rule import_days:
     output:
-        marker=str(markers.batch_marker(SETTINGS, "{key}")),
+        marker=batch_marker("{key}"),
     log:
         rule_log("import_days", "{key}"),
     benchmark:

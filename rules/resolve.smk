@@ -9,8 +9,8 @@ rule resolve_month:
     input:
         resolve_inputs,
     output:
-        imported=marker("imported", "{month}"),
-        resolved=marker("dns-resolved", "{month}"),
+        imported=marker(registry.IMPORTED, "{month}"),
+        resolved=marker(registry.RESOLVED, "{month}"),
     log:
         rule_log("resolve_month", "{month}"),
     benchmark:
@@ -30,7 +30,7 @@ rule resolve_month:
 
 rule note_dns_retry:
     output:
-        str(markers.dns_retry_note(SETTINGS, "{month}", "{attempt}")),
+        dns_retry_note("{month}", "{attempt}"),
     log:
         rule_log("note_dns_retry", "{month}.{attempt}"),
     conda:

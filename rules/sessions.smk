@@ -3,9 +3,9 @@
 
 rule sessionize_month:
     input:
-        sessionize_inputs,
+        month_inputs(registry.SESSIONS),
     output:
-        marker("sessionized", "{month}"),
+        marker(registry.SESSIONS, "{month}"),
     log:
         rule_log("sessionize_month", "{month}"),
     benchmark:

@@ -8,9 +8,9 @@ month's: rebuilding an old month cascades forward, oldest first.
 
 rule summarize:
     input:
-        summary_inputs,
+        month_inputs(registry.SUMMARY),
     output:
-        marker("summarized", "{month}"),
+        marker(registry.SUMMARY, "{month}"),
     log:
         rule_log("summarize", "{month}"),
     benchmark:

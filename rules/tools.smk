@@ -9,9 +9,9 @@ months before, so each month's depend on the previous month's.
 
 rule tool_stats:
     input:
-        tool_inputs,
+        month_inputs(registry.TOOLS),
     output:
-        marker("tool-stats", "{month}"),
+        marker(registry.TOOLS, "{month}"),
     log:
         rule_log("tool_stats", "{month}"),
     benchmark:

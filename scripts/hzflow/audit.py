@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
-from . import coverage, markers, months, periods
+from . import coverage, markers, months, periods, registry
 from . import db as dbmod
 from .imports.provenance import entry_rows
+from .registry import AUDIT, RESOLVED, SESSIONS, SUMMARY
 
 MIN_ROWS = 100
 GAP_DAYS = 7
@@ -72,11 +73,11 @@ class Audit:
     def fix(self, month: str, stage: str) -> str:
         if month in self.cov.months and stage in self.cov.stages(month):
             return f"hzflow rebuild {month} --stage {stage}"
-        by_hand = {"dns-resolved": f"hzflow resolve-dns metrics web {month} && hzflow fill-domain metrics web "
+        by_hand = {RESOLVED: f"hzflow resolve-dns metrics web {month} && hzflow fill-domain metrics web "
                                    f"{month} && hzflow fill-ipcountry metrics web {month} && hzflow "
                                    f"logfix-session {month} && hzflow summarize-month {month}",
-                   "sessionized": f"hzflow logfix-session {month} && hzflow summarize-month {month}",
-                   "summarized": f"hzflow summarize-month {month}"}
+                   SESSIONS: f"hzflow logfix-session {month} && hzflow summarize-month {month}",
+                   SUMMARY: f"hzflow summarize-month {month}"}
         return by_hand[stage] + "   (outside the months the workflow builds)"
 
     def per_month(self, sql: str, args=()) -> dict[str, int]:
@@ -103,7 +104,7 @@ class Audit:
                     median = others[(len(others) - 1) // 2] if others else 0.0
                     if missing and share > max(median * 5, self.floor):
                         self.add("enrichment", month, f"{table}.{column} missing in {missing:,} of {total:,} rows "
-                                 f"({share:.1%}; median month {median:.1%})", self.fix(month, "dns-resolved"))
+                                 f"({share:.1%}; median month {median:.1%})", self.fix(month, RESOLVED))
 
     def summaries(self) -> None:
         web = self.web_by_month
@@ -114,11 +115,11 @@ class Audit:
         for month in sorted(web):
             if periods.MONTH not in stored.get(month, set()):
                 self.add("summary missing", month, f"{web[month]:,} web rows but no month summary",
-                         self.fix(month, "summarized"))
+                         self.fix(month, SUMMARY))
         for month, have in sorted(stored.items()):
             if set(periods.ALL) - have:
                 self.add("summary periods", month, "periods " + ", ".join(map(str, sorted(set(periods.ALL) - have)))
-                         + " missing", self.fix(month, "summarized"))
+                         + " missing", self.fix(month, SUMMARY))
         for (stamp,) in self.rows(
                 "SELECT DISTINCT s1.datetime FROM summary_user_vals s1 LEFT JOIN summary_user_vals s2 "
                 "ON s2.datetime = s1.datetime AND s2.period = s1.period AND s2.colid = s1.colid "
@@ -128,7 +129,7 @@ class Audit:
                 (f"{self.first}-00", self.stop)):
             month = str(stamp)[:7]
             self.add("summary total", month, "total users is not registered + interactive + download",
-                     self.fix(month, "summarized"))
+                     self.fix(month, SUMMARY))
         self._hits()
         self._all_time()
         self._fresh()
@@ -147,7 +148,7 @@ class Audit:
                 want = "" if expected is None else str(int(expected))
                 if (have or "") != want and not (want == "" and have in ("0", "")):
                     self.add("hits cell", month, f"period {period} hits cell {have or '(empty)'}, webhits add up to "
-                             f"{want or '(none)'}", self.fix(month, "summarized"))
+                             f"{want or '(none)'}", self.fix(month, SUMMARY))
                     break
 
     def _all_time(self) -> None:
@@ -162,7 +163,7 @@ class Audit:
                     (f"{self.first}-00", self.stop)):
                 month = str(stamp)[:7]
                 self.add("all-time drop", month, f"{table} row {rowid} column {colid}: all-time figure fell from "
-                         f"{before} to {value}", self.fix(month, "summarized"))
+                         f"{before} to {value}", self.fix(month, SUMMARY))
 
     def _fresh(self) -> None:
         finished = [m for m in self.cov.months
@@ -174,7 +175,7 @@ class Audit:
             (latest,), = self.rows(f"SELECT MAX(datetime) FROM {table} WHERE value <> ''")
             if latest is None or str(latest)[:7] < newest:
                 self.add("summary stale", newest, f"{table}: newest month {str(latest)[:7] if latest else 'none'}, "
-                         f"but {newest} is finished", self.fix(newest, "summarized"))
+                         f"but {newest} is finished", self.fix(newest, SUMMARY))
 
     def sources(self) -> None:
         web = self.web_by_month
@@ -214,7 +215,7 @@ class Audit:
                                       f"AND x.datetime < %s AND x.sessionid IS NOT NULL AND x.sessionid <> 0 "
                                       f"AND s.id IS NULL GROUP BY m", (self.start, self.stop)):
                 self.add("orphan stamps", month, f"{n:,} {table} rows stamped with a session that no longer exists",
-                         self.fix(month, "sessionized"))
+                         self.fix(month, SESSIONS))
 
     def webhits(self) -> None:
         hits = self.per_month("SELECT DATE_FORMAT(datetime, '%%Y-%%m') m, COALESCE(SUM(hits), 0) FROM webhits "
@@ -222,7 +223,7 @@ class Audit:
         for month, rows in sorted(self.web_by_month.items()):
             if rows != hits.get(month, 0):
                 self.add("webhits", month, f"{rows:,} web rows but webhits add up to {hits.get(month, 0):,}",
-                         f"hzflow rebuild-webhits {month} && " + self.fix(month, "summarized"))
+                         f"hzflow rebuild-webhits {month} && " + self.fix(month, SUMMARY))
 
     def ledger(self) -> None:
         for table in ("web", "userlogin"):
@@ -278,28 +279,27 @@ class Audit:
             if not self.first <= month <= self.last:
                 continue
             times = {}
-            for stage in markers.MONTH_STAGES:
+            for stage in registry.MONTH_STAGES:
                 path = markers.marker(self.settings, stage, month)
                 if path.exists():
                     times[stage] = path.stat().st_mtime
-            for before, after in (("imported", "dns-resolved"), ("dns-resolved", "sessionized"),
-                                  ("sessionized", "summarized")):
+            for before, after in registry.chain():
                 if before in times and after in times and times[after] < times[before]:
                     self.add("stale stage", month, f"{after} was built before its {before} input changed",
                              "hzflow cron   (rebuilds it)")
-            dirty = self.settings.site_state / "dirty" / f"{month}.json"
-            if dirty.exists() and not markers.marker(self.settings, "dns-resolved", month).exists():
+            dirty = markers.dirty_note(self.settings, month)
+            if dirty.exists() and not markers.marker(self.settings, RESOLVED, month).exists():
                 hours = (time.time() - dirty.stat().st_ctime) / 3600
                 if hours > DIRTY_HOURS:
                     self.add("dirty stuck", month, f"marked dirty {hours:.0f} hours ago and not reworked "
                              f"since: no cron has run, or its runs fail (hzflow status)",
                              f"hzflow cron   (or: hzflow clear-dirty {month})")
             days = cov.recorded_days_of(month) + cov.late_days(month)
-            if "summarized" in times and days:
+            if SUMMARY in times and days:
                 newest = max(markers.day_marker(self.settings, d).stat().st_mtime for d in days)
-                if times["summarized"] < newest:
+                if times[SUMMARY] < newest:
                     self.add("summarized early", month, "summarized before its last day's logs were imported",
-                             self.fix(month, "summarized"))
+                             self.fix(month, SUMMARY))
 
     def run(self) -> list[Finding]:
         for check in (self.enrichment, self.summaries, self.sources, self.sessions, self.webhits, self.ledger,
@@ -333,7 +333,7 @@ def audit(settings, *, month: str | None = None, last_months: int = 24, every: b
         first, last = scope(settings, month=month, last_months=last_months, every=every, cur=cur)
         found = Audit(settings, cur, first, last, floor).run()
     if month and marker:
-        markers.write(marker, {"stage": "audited", "site": settings.site, "unit": month,
+        markers.write(marker, {"stage": AUDIT, "site": settings.site, "unit": month,
                                "findings": [asdict(f) for f in found]})
     if as_json:
         say(json.dumps({"first": first, "last": last, "findings": [asdict(f) for f in found]}, indent=2))

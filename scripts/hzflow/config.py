@@ -159,6 +159,11 @@ def config_homes(settings: "Settings") -> dict[str, str]:
     return {var: str(base / sub) for var, sub in TOOL_HOMES.items()}
 
 
+def put_first_on_path(directory: str) -> None:
+    """Programs of this directory before all others, for this process and the jobs it starts."""
+    os.environ["PATH"] = os.pathsep.join([directory, os.environ.get("PATH", os.defpath)])
+
+
 def check_private(path: Path, what: str) -> os.stat_result:
     """A file holding a secret must be the running user's and readable by nobody else."""
     try:

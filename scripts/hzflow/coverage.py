@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from . import markers, months, sources
+from . import markers, months, registry, sources
 
 
 @dataclass
@@ -191,14 +191,11 @@ class Coverage:
         return self.builds(month) and (self.complete(month) or self.publish_partial)
 
     def stages(self, month: str) -> list[str]:
-        """The month's stages built now: tool statistics always (they need no logs), the rest by
-        whether the month has logs (or should have) and whether it is complete."""
-        out = ["tool-stats"]
-        if self.builds(month):
-            out = ["imported", "dns-resolved", "tool-stats"]
-            if self.closes(month):
-                out += ["sessionized", "summarized"]
-        return out
+        """The month's stages built now (registry.STAGES, in order): tool statistics always (they need
+        no logs), the rest by whether the month has logs (or should have) and whether it is complete."""
+        builds, closes = self.builds(month), self.closes(month)
+        return [s.name for s in registry.STAGES
+                if (builds or not s.needs_logs) and (closes or not s.needs_close)]
 
     def status_of(self, month: str) -> str:
         """Why a month is built as far as it is: one phrase for status and plan."""

@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import coverage, errors, events, markers, months, preflight
+from . import coverage, errors, events, markers, months, preflight, registry
 from .config import WORKFLOW_ROOT, Settings, config_homes
 from .errors import UsageError
-from .locks import HUB_LOCK, Lock
+from .locks import HUB_LOCK, LOCK_FD_VAR, Lock
 
 SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
 PROFILE = WORKFLOW_ROOT / "profiles" / "default"
@@ -34,8 +34,9 @@ TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P"
 
 
 def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
-            "--directory", str(settings.work_dir), "--configfile", str(settings.path),
+    """Exactly the plain Snakemake command an operator would type (docs/snakemake.md), with the
+    interpreter that runs hzflow; the config sets the working directory."""
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(settings.path),
             "--workflow-profile", str(PROFILE), *extra]
 
 
@@ -56,15 +57,15 @@ def target_path(settings, name: str, *, first: bool) -> str:
     """A month name as a marker: 'STAGE/YYYY-MM' is that stage's; a bare month is its first
     stage (first=True: for -R, the whole month and what follows) or its last one built."""
     stage, _, month = name.rpartition("/")
-    if stage in markers.MONTH_TARGETS:
-        return str(markers.marker(settings, stage, month))
-    built = coverage.Coverage(settings).stages(month)
-    return str(markers.marker(settings, built[0] if first else built[-1], month))
+    if stage not in registry.MONTH_TARGETS:
+        built = coverage.Coverage(settings).stages(month)
+        stage = built[0] if first else built[-1]
+    return markers.target(settings, markers.marker(settings, stage, month))
 
 
 def _is_month_name(arg: str) -> bool:
     stage, _, month = arg.rpartition("/")
-    return months.is_month(month) and (not stage or stage in markers.MONTH_TARGETS)
+    return months.is_month(month) and (not stage or stage in registry.MONTH_TARGETS)
 
 
 _MONTHISH = re.compile(r"(?:[\w-]+/)?\d{4}-\d{1,2}")
@@ -97,7 +98,7 @@ def translate(settings, args: list[str]) -> list[str]:
             out.append(target_path(settings, arg, first=option in ("-R", "--forcerun")))
         elif _MONTHISH.fullmatch(arg):
             raise UsageError(f"{arg}: not a month (YYYY-MM, 01 to 12) or STAGE/YYYY-MM with a stage of "
-                             f"{', '.join(markers.MONTH_TARGETS)}")
+                             f"{', '.join(registry.MONTH_TARGETS)}")
         else:
             out.append(arg)
     return out
@@ -147,7 +148,8 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
     def waiting(path):
         say(f"hzflow: another run holds {path}; waiting up to {wait:.0f} s for it to end")
 
-    with Lock(settings, LOCK_NAME, wait=wait, on_wait=None if quiet else waiting) as held:
+    lock = Lock(settings, LOCK_NAME, wait=wait, on_wait=None if quiet else waiting)
+    with lock as held:
         if not held:
             if wait:
                 raise errors.Busy(f"another run held {lock_path} for more than {wait:.0f} s; nothing was done: "
@@ -167,30 +169,32 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
         if _has_snakemake_lock(settings.work_dir):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say)
+        code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock)
         if checks:
             return errors.most_severe([code, preflight.report(checks, "hzflow cron", say)])
         return code
 
 
-def _run(settings, extra, *, quiet, verbose, say) -> int:
+def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
     began, started = time.time(), time.strftime("%Y%m%d-%H%M%S")
     log_dir = run_log_dir(settings)
     log_dir.mkdir(parents=True, exist_ok=True)
     run_log = log_dir / f"{started}.log"
     argv = snakemake_argv(settings, extra)
-    env = service_env(settings)
+    held = lock.file.fileno()              # the run holds the hub's lock through hzflow's (locks.for_workflow)
+    env = {**service_env(settings), LOCK_FD_VAR: str(held)}
     with open(run_log, "w") as out:
         out.write(f"# hzflow cron {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv[2:])}\n")
         out.flush()
         if verbose:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    pass_fds=(held,))
             for line in proc.stdout:
                 out.write(line)
                 sys.stdout.write(line)
             rc = proc.wait()
         else:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env).returncode
+            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(held,)).returncode
     text = run_log.read_text(errors="replace")
     jobs = len([j for j in parse_dry_run(text) if j["rule"] != "all"])
     if rc:
@@ -226,7 +230,7 @@ def _run(settings, extra, *, quiet, verbose, say) -> int:
 def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
     """The Prometheus textfile; a monitoring file that cannot be written is said, never fails the run."""
     cov = coverage.Coverage(settings)
-    last = markers.read(settings.site_state / "last-run.json") or {}
+    last = markers.read(markers.last_run(settings)) or {}
     try:
         events.write_prometheus(settings, started=began, seconds=seconds, exit_status=code,
                                 last_success=last.get("finished_epoch"), failures=len(failures(settings)),
@@ -237,35 +241,31 @@ def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
 
 
 def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
-    markers.write(settings.site_state / "last-run.json",
+    markers.write(markers.last_run(settings),
                   {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "finished_epoch": round(time.time()),
                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(began)),
                    "seconds": round(seconds, 1), "jobs": jobs})
 
 
-RULE_OF_STAGE = {"imported": "resolve_month", "dns-resolved": "resolve_month", "tool-stats": "tool_stats",
-                 "sessionized": "sessionize_month", "summarized": "summarize"}
-STAGE_OF_RULE = {"resolve_month": "dns-resolved", "tool_stats": "tool-stats", "sessionize_month": "sessionized",
-                 "summarize": "summarized", "audit_month": "audited", "import_days": "imported",
-                 "note_dns_retry": "dns-resolved", "report": "report"}
 
 
 def job_log(settings, stage: str, unit: str) -> Path:
     """The newest log of the job that runs a stage (each run's logs are kept, named by its start)."""
-    rule = "import_days" if stage == "imported" and len(unit) == 10 else RULE_OF_STAGE.get(stage, stage)
+    rule = (registry.IMPORT_RULE if stage == registry.IMPORTED and len(unit) == 10
+            else registry.BY_NAME[stage].rule if stage in registry.BY_NAME else stage)
     folder = settings.work_dir / "logs" / settings.site / rule
-    pattern = "*.log" if rule == "import_days" else f"{unit}.*.log"
+    pattern = "*.log" if rule == registry.IMPORT_RULE else f"{unit}.*.log"
     logs = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
     return logs[-1] if logs else folder
 
 
 def _outlived(settings, stage: str, unit: str, recorded: float) -> bool:
     """A failure record older than the success of the same stage and unit says nothing any more."""
-    if stage in markers.MONTH_TARGETS and months.is_month(unit):
+    if stage in registry.MONTH_TARGETS and months.is_month(unit):
         done = markers.marker(settings, stage, unit)
-    elif stage == "imported" and len(unit) == 10:
+    elif stage == registry.IMPORTED and len(unit) == 10:
         done = markers.day_marker(settings, unit)
-    elif stage == "report":
+    elif stage == registry.REPORT_RULE:
         done = settings.work_dir / "report" / settings.site / "index.html"
     else:
         return False
@@ -277,7 +277,7 @@ def _outlived(settings, stage: str, unit: str, recorded: float) -> bool:
 
 def failures(settings) -> list[dict]:
     """Every failure on record that its stage has not since overcome, oldest first."""
-    root = settings.site_state / "failed"
+    root = markers.failed_dir(settings)
     out = []
     if root.is_dir():
         for path in sorted(root.glob("*/*.json")):
@@ -299,9 +299,9 @@ _ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):\s*$")
 
 def _unit_of_job(rule: str, log: str) -> str:
     """A job's unit from its log's name (<unit>.<run start>.log), as the stages record it."""
-    if rule == "import_days":
+    if rule == registry.IMPORT_RULE:
         return "batch"
-    if rule == "report":
+    if rule == registry.REPORT_RULE:
         return "index"
     return Path(log).name.split(".")[0] if log else "run"
 
@@ -330,8 +330,9 @@ def note_unrecorded_failures(settings, began: float, text: str, rc: int) -> None
     else:
         message = None
     for rule, unit, log in found:
-        stage = STAGE_OF_RULE.get(rule, rule)
-        if (stage, unit) in recorded or (rule == "resolve_month" and ("imported", unit) in recorded):
+        stage = registry.STAGE_OF_RULE.get(rule, rule)
+        if (stage, unit) in recorded or (rule == registry.rule_of(registry.IMPORTED)
+                                         and (registry.IMPORTED, unit) in recorded):
             continue
         error = message or f"job {rule} {unit} failed; see its log"
         code = errors.CONFIG if message and rc == 2 else errors.UNEXPECTED
@@ -463,9 +464,11 @@ def rebuild(settings: Settings, month: str, stage: str = "imported", through: st
     if unbuildable:
         raise UsageError(f"rebuild: {', '.join(unbuildable)} has no {stage} stage now "
                          f"({cov.status_of(unbuildable[0])})")
-    forced = [str(markers.marker(settings, stage, m)) for m in chosen]
-    targets = [str(markers.marker(settings, s, m)) for m in cov.months if m <= last
-               for s in cov.stages(m)] if through else []
+    def target(stage_name, m):
+        return markers.target(settings, markers.marker(settings, stage_name, m))
+
+    forced = [target(stage, m) for m in chosen]
+    targets = [target(s, m) for m in cov.months if m <= last for s in cov.stages(m)] if through else []
     extra = [*targets, "--forcerun", *forced]
     say(f"rebuild {stage} of {len(chosen)} month(s): {chosen[0]} .. {chosen[-1]}")
     if dry_run:

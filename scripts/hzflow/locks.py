@@ -8,13 +8,17 @@ limit, and then says to try again.
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from contextlib import contextmanager
 
 from .errors import Busy
 
-# The hub's lock: cron, rebuild, adopt, migrate --apply and mark-dirty each hold it while they write.
+# The hub's lock: cron, rebuild, adopt, migrate --apply, mark-dirty and a plain `snakemake` run each hold it
+# while they write.
 HUB_LOCK = ".hzflow-cron.lock"
+# The descriptor of the hub's lock that `hzflow cron` holds and hands to the Snakemake it starts.
+LOCK_FD_VAR = "HZFLOW_LOCK_FD"
 
 
 class Lock:
@@ -63,3 +67,31 @@ def exclusive(settings, command: str, wait: float, say=print):
                        f"nothing was done: run the command again once it has ended (hzflow status shows the "
                        f"runs), or give --wait more seconds")
         yield
+
+
+def handed_down(settings) -> bool:
+    """Whether this process was given the hub's lock, held, by the hzflow command that started it."""
+    fd = os.environ.get(LOCK_FD_VAR, "")
+    if not fd.isdigit():
+        return False
+    try:
+        given, ours = os.fstat(int(fd)), os.stat(settings.work_dir / HUB_LOCK)
+        if (given.st_dev, given.st_ino) != (ours.st_dev, ours.st_ino):
+            return False
+        fcntl.flock(int(fd), fcntl.LOCK_EX | fcntl.LOCK_NB)   # the same open file: succeeds only if it is ours
+        return True
+    except OSError:
+        return False
+
+
+def for_workflow(settings) -> Lock | None:
+    """The hub's lock for a Snakemake run: the one `hzflow cron` handed down, or taken now (kept open
+    for the run's length); Busy when another run has it."""
+    if handed_down(settings):
+        return None
+    lock = Lock(settings, HUB_LOCK)
+    if not lock.__enter__():
+        lock.__exit__()
+        raise Busy(f"another run (hzflow cron, rebuild, adopt, or snakemake) holds {lock.path}; nothing was "
+                   f"done: run again once it has ended")
+    return lock

@@ -1,15 +1,22 @@
-"""Markers: small JSON files that say what a stage did, written only after its commit.
+"""Markers and every other file of the state directory: what they are called, and how they are written.
 
-A marker is written to a temporary file in the same directory and renamed
+A marker is a small JSON file that says what a stage did, written only
+after its commit, to a temporary file in the same directory and renamed
 into place, so a reader (or Snakemake) sees either the old marker or the
-new one, never half a file.  Where each marker lives is decided here:
+new one, never half a file.  Every path under the state directory is
+decided here, and nowhere else:
 
     state/<site>/imported/day/YYYY-MM-DD.json   one day's logs imported
     state/<site>/imported/batch/<key>.json      one run's import of every pending day
-    state/<site>/<stage>/YYYY-MM.json           a month stage (imported, dns-resolved, …)
+    state/<site>/<stage>/YYYY-MM.json           a month stage (registry.STAGES: imported, dns-resolved, …)
     state/<site>/failed/<stage>/<unit>.json     the last failure of a stage, until it succeeds
     state/<site>/dns-resolved/YYYY-MM.retry-N.json  a due retry of a month's unanswered lookups
+    state/<site>/dirty/YYYY-MM.json             a month's dns-resolved marker set aside by mark-dirty
+    state/<site>/last-run.json                  the last successful cron run
     state/<site>/adopted.json                   who took over the database, and its first month
+
+Snakemake is given these paths relative to its working directory (the
+config's work_dir), so a month's target is short: state/<site>/summarized/2026-10.json.
 """
 
 from __future__ import annotations
@@ -22,10 +29,8 @@ import time
 from pathlib import Path
 
 from . import version
+from .registry import RESOLVED
 
-MONTH_STAGES = ("imported", "dns-resolved", "tool-stats", "sessionized", "summarized")
-# Month markers a target may name besides the stages: the optional per-month audit.
-MONTH_TARGETS = (*MONTH_STAGES, "audited")
 TEMP_PREFIX = "."
 # Markers quote file names, counts and samples of malformed lines: for the service user's eyes only.
 PRIVATE = 0o600
@@ -46,11 +51,36 @@ def batch_marker(settings, key: str) -> Path:
 
 
 def failure_record(settings, stage: str, unit: str) -> Path:
-    return settings.site_state / "failed" / stage / f"{unit}.json"
+    return failed_dir(settings) / stage / f"{unit}.json"
+
+
+def failed_dir(settings) -> Path:
+    return settings.site_state / "failed"
+
+
+def dirty_dir(settings) -> Path:
+    return settings.site_state / "dirty"
+
+
+def dirty_note(settings, month: str) -> Path:
+    return dirty_dir(settings) / f"{month}.json"
+
+
+def last_run(settings) -> Path:
+    return settings.site_state / "last-run.json"
+
+
+def target(settings, path: str | os.PathLike) -> str:
+    """A state path as Snakemake names it: relative to the work directory (its working directory)."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(settings.work_dir))
+    except ValueError:
+        return str(path)
 
 
 def dns_retry_note(settings, month: str, attempt: int) -> Path:
-    return settings.site_state / "dns-resolved" / f"{month}.retry-{attempt}.json"
+    return settings.site_state / RESOLVED / f"{month}.retry-{attempt}.json"
 
 
 def adoption_marker(settings) -> Path:

@@ -21,7 +21,7 @@ import json
 import time
 from pathlib import Path
 
-from . import coverage, markers, months, version
+from . import coverage, markers, months, registry, version
 from . import db as dbmod
 from .db import quote_ident as q
 from .errors import UsageError
@@ -79,7 +79,7 @@ def number(value) -> float | None:
 
 def summarized_months(settings) -> list[str]:
     cov = coverage.Coverage(settings)
-    return [m for m in cov.months if markers.marker(settings, "summarized", m).exists()]
+    return [m for m in cov.months if markers.marker(settings, registry.SUMMARY, m).exists()]
 
 
 def collect(settings, chosen: list[str]) -> dict:

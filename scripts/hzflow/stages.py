@@ -1,23 +1,18 @@
-"""The workflow's stages: what each rule runs, in which order, and the marker it leaves.
+"""The workflow's stages: what each job runs, in which order, and the marker it leaves.
 
-    rule              command                  marker(s)                         steps
-    import_days       import-days              imported/day/D.json, …/batch/K    every pending day, oldest first
-    tool_stats        tool-stats M             tool-stats/M.json                 tool sessions enriched; tool statistics
-    resolve_month     resolve-month M          imported/M.json, dns-resolved/M   import check; web and toolstart enriched
-    sessionize_month  sessionize-month M       sessionized/M.json                sessions rebuilt and enriched
-    summarize         summarize --month M      summarized/M.json                 summary cells, andmore-usage
-    note_dns_retry    note-dns-retry M N       dns-resolved/M.retry-N.json       (a due retry of unanswered lookups)
-
-Each stage is a list of (label, step) run in order by `run`, which times
+Which stage a rule builds, under which command and marker, with which edges
+to other stages and months, is hzflow.registry's table; this module has the
+steps of each, as (label, step) pairs run in order by `run`, which times
 them, writes the marker only after the last one returned, and otherwise
-records the failure (state/<site>/failed/<stage>/<unit>.json) for status
-and cron.  The steps are the reference's month analysis, in its order: its
-tool-metrics part (tool_stats; it reads only the hub's tool sessions, so a
-month whose logs are missing still gets its tool statistics), its usage
-part without sessions (resolve_month; both run on the current month every
-day), and the session part it runs once a month is complete
-(sessionize_month).  `analyze --month M` runs all three, `summarize --month
-M` the last stage, as the reference's commands of those names.
+records the failure (markers.failure_record) for status and cron.  The
+steps are the reference's month analysis, in its order: its tool-metrics
+part (tool_stats; it reads only the hub's tool sessions, so a month whose
+logs are missing still gets its tool statistics), its usage part without
+sessions (resolve_month; both run on the current month every day), and the
+session part it runs once a month is complete (sessionize_month).
+`import_days` imports every pending day, oldest first, in one job.
+`analyze --month M` runs the three month parts, `summarize --month M` the
+summary stage, as the reference's commands of those names.
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ from datetime import datetime, timedelta
 
 import pymysql
 
-from . import clean, coverage, errors, events, markers, months, sessions, summary, tools
+from . import clean, coverage, errors, events, markers, months, registry, sessions, summary, tools
 from . import db as dbmod
 from .enrich import dns, domain, geo, hubdata
 from .imports import archive, days, repair
@@ -86,19 +81,11 @@ def record_failure(path, stage: str, unit: str, step: str | None, exc: BaseExcep
     return code, message
 
 
-# The stage and unit a workflow job's command stands for, when it fails outside the runner.
-JOB_STAGES = {"import-days": ("imported", lambda a: "batch"), "resolve-month": ("dns-resolved", None),
-              "enrich-month": ("dns-resolved", None), "tool-stats": ("tool-stats", None),
-              "sessionize-month": ("sessionized", None), "summarize": ("summarized", None),
-              "audit": ("audited", None), "note-dns-retry": ("dns-resolved", None),
-              "import-month": ("imported", None)}
-
-
 def note_job_failure(settings, command: str, args, exc: BaseException) -> None:
     """A workflow job failed before or after its stage's runner: record it like the runner would."""
-    stage, unit_of = JOB_STAGES.get(command, (command, None))
-    unit = unit_of(args) if unit_of else (getattr(args, "month", None) or getattr(args, "month_pos", None)
-                                          or "run")
+    stage = registry.STAGE_OF_COMMAND.get(command, command)
+    unit = "batch" if command == registry.IMPORT_COMMAND else (
+        getattr(args, "month", None) or getattr(args, "month_pos", None) or "run")
     path = markers.failure_record(settings, stage, unit)
     if RECORDED:                       # the runner recorded this failure already, under its own stage
         return
@@ -109,7 +96,7 @@ def note_job_failure(settings, command: str, args, exc: BaseException) -> None:
 def write_day(settings, day: str, record: dict) -> None:
     """A day's marker, once its files committed; any failure on record for the day is over."""
     markers.write(markers.day_marker(settings, day), {"stage": "imported-day", "site": settings.site, **record})
-    markers.failure_record(settings, "imported", day).unlink(missing_ok=True)
+    markers.failure_record(settings, registry.IMPORTED, day).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- import
@@ -136,9 +123,9 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
     units = [u for u in cov.pending if wanted is None or u.day in wanted]
     done, failed, rows = [], {}, 0
     if marker and not dry_run:
-        events.emit(settings, "start", "imported", "batch", days=len(units))
+        events.emit(settings, "start", registry.IMPORTED, "batch", days=len(units))
     for unit in units:
-        failure = markers.failure_record(settings, "imported", unit.day)
+        failure = markers.failure_record(settings, registry.IMPORTED, unit.day)
         say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")
         try:
             record = days.import_day(settings, unit.day, unit.found, dry_run=dry_run, say=say)
@@ -149,7 +136,7 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
             failed[unit.day] = message
             say(f"{unit.day}: FAILED: {message}")
             if not dry_run:
-                record_failure(failure, "imported", unit.day, "import", exc)
+                record_failure(failure, registry.IMPORTED, unit.day, "import", exc)
             continue
         if dry_run:
             continue
@@ -158,11 +145,11 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
         write_day(settings, unit.day, record)
         done.append(unit.day)
         rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
-    record = {"stage": "imported", "site": settings.site, "unit": "batch", "days": done,
+    record = {"stage": registry.IMPORTED, "site": settings.site, "unit": "batch", "days": done,
               "failed": failed, "seconds": round(time.monotonic() - began, 2), "rows_imported": rows}
     if marker and not dry_run:
         markers.write(marker, record)
-        events.emit(settings, "finish", "imported", "batch", seconds=record["seconds"], days=len(done),
+        events.emit(settings, "finish", registry.IMPORTED, "batch", seconds=record["seconds"], days=len(done),
                     failed=len(failed), rows_imported=rows)
     say(f"import-days: {len(done)} day(s) imported" + (f", {len(failed)} failed: "
                                                         + ", ".join(sorted(failed)) if failed else ""))
@@ -292,11 +279,11 @@ def summary_steps(settings, month: str, dry_run: bool, say):
 def resolve_month(settings, month: str, *, imported_marker=None, marker=None, dry_run: bool = False,
                   say=print) -> dict:
     """The imported and dns-resolved markers of a month: its logs all in, then enriched."""
-    run(settings, "imported", month, [("check", lambda: check_imported(settings, month, dry_run=dry_run,
+    run(settings, registry.IMPORTED, month, [("check", lambda: check_imported(settings, month, dry_run=dry_run,
                                                                        say=say))],
         marker=imported_marker, dry_run=dry_run)
-    previous = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
-    return run(settings, "dns-resolved", month, resolve_steps(settings, month, dry_run, say),
+    previous = markers.read(markers.marker(settings, registry.RESOLVED, month)) or {}
+    return run(settings, registry.RESOLVED, month, resolve_steps(settings, month, dry_run, say),
                marker=marker, dry_run=dry_run, finish=lambda steps: dns_retry(settings, previous, steps))
 
 
@@ -318,17 +305,17 @@ def dns_retry(settings, previous: dict, steps: dict) -> dict:
 
 
 def tool_stats(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
-    return run(settings, "tool-stats", month, tool_steps(settings, month, dry_run, say),
+    return run(settings, registry.TOOLS, month, tool_steps(settings, month, dry_run, say),
                marker=marker, dry_run=dry_run)
 
 
 def sessionize_month(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
-    return run(settings, "sessionized", month, session_steps(settings, month, dry_run, say),
+    return run(settings, registry.SESSIONS, month, session_steps(settings, month, dry_run, say),
                marker=marker, dry_run=dry_run)
 
 
 def summarize(settings, month: str, *, marker=None, dry_run: bool = False, say=print) -> dict:
-    return run(settings, "summarized", month, summary_steps(settings, month, dry_run, say),
+    return run(settings, registry.SUMMARY, month, summary_steps(settings, month, dry_run, say),
                marker=marker, dry_run=dry_run)
 
 
@@ -340,6 +327,6 @@ def analyze(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
 
 
 def note_dns_retry(settings, month: str, attempt: int, note) -> None:
-    previous = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
+    previous = markers.read(markers.marker(settings, registry.RESOLVED, month)) or {}
     markers.write(note, {"month": month, "attempt": attempt,
                          "unanswered": previous.get("dns_unanswered", 0)})

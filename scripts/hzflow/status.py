@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from . import coverage, errors, markers, preflight
+from . import coverage, errors, markers, preflight, registry
 from .cron import failures
 
 CELL = {"built": "yes", "failed": "FAILED", "waiting": "-", "not now": "."}
@@ -21,7 +21,7 @@ def month_states(settings, cov: coverage.Coverage, failed: dict) -> list[dict]:
     out = []
     for month in cov.months:
         stages, cells = cov.stages(month), {}
-        for stage in markers.MONTH_STAGES:
+        for stage in registry.MONTH_STAGES:
             if (stage, month) in failed:
                 cells[stage] = "failed"
             elif markers.marker(settings, stage, month).exists():
@@ -29,8 +29,8 @@ def month_states(settings, cov: coverage.Coverage, failed: dict) -> list[dict]:
             else:
                 cells[stage] = "waiting" if stage in stages else "not now"
         days = cov.days_of(month)
-        record = markers.read(markers.marker(settings, "dns-resolved", month)) or {}
-        audited = markers.read(markers.marker(settings, "audited", month))
+        record = markers.read(markers.marker(settings, registry.RESOLVED, month)) or {}
+        audited = markers.read(markers.marker(settings, registry.AUDIT, month))
         out.append({"month": month, "stages": cells, "days_with_logs": len(days),
                     "days_pending": sorted(d for d in days if d in cov.pending_days),
                     "days_failed": sorted(d for (s, d) in failed if s == "imported" and d.startswith(month)
@@ -55,7 +55,7 @@ def run(settings, *, as_json: bool = False, say=print) -> int:
     records = failures(settings)
     failed = {(r.get("stage"), r.get("unit")): r for r in records}
     rows = month_states(settings, cov, failed)
-    last = markers.read(settings.site_state / "last-run.json")
+    last = markers.read(markers.last_run(settings))
     code = exit_status(records, any(cov.missing_input(m) for m in cov.months))
     if as_json:
         say(json.dumps({"site": settings.site, "months": rows, "failures": records, "warnings": warnings,
@@ -68,7 +68,7 @@ def run(settings, *, as_json: bool = False, say=print) -> int:
         f"{cov.months[-1]}, {len(cov.pending)} day(s) waiting for import")
     say("last successful run: " + (f"{last['finished_at']} ({last['seconds']} s, {last['jobs']} jobs)"
                                    if last else "none yet"))
-    say(f"{'month':<8} " + " ".join(f"{s:<12}" for s in markers.MONTH_STAGES) + " days  state")
+    say(f"{'month':<8} " + " ".join(f"{s:<12}" for s in registry.MONTH_STAGES) + " days  state")
     for row in rows:
         notes = [row["state"]]
         if row["days_pending"]:
@@ -79,7 +79,7 @@ def run(settings, *, as_json: bool = False, say=print) -> int:
             notes.append(f"{row['audit_findings']} audit finding(s): hzflow audit --month {row['month']}")
         if row["dns_unanswered"]:
             notes.append(f"{row['dns_unanswered']} addresses without a DNS answer yet")
-        say(f"{row['month']:<8} " + " ".join(f"{CELL[row['stages'][s]]:<12}" for s in markers.MONTH_STAGES)
+        say(f"{row['month']:<8} " + " ".join(f"{CELL[row['stages'][s]]:<12}" for s in registry.MONTH_STAGES)
             + f" {row['days_with_logs']:>4}  " + "; ".join(notes))
     for r in records:
         say(f"FAILED {r.get('stage')} {r.get('unit')} (exit {r.get('exit_status')}): {r.get('error')}")

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from hzflow import config as hzconfig
-from hzflow import coverage, markers, months
+from hzflow import coverage, markers, months, registry
 from hzflow.cli import _split_passthrough
 from hzflow.cron import translate
 from hzflow.imports.logparse import LineDates
@@ -56,13 +56,13 @@ def test_a_finished_month_without_logs_is_missing_input_unless_declared(hub):
     assert cov.missing_input("2026-01") and not cov.missing_input("2025-12")
     assert "missing input" in cov.status_of("2026-01")
     cov = coverage.Coverage(hub(["2025-12-10", "2026-02-10"], no_data=["2026-01"]))
-    assert not cov.missing_input("2026-01") and cov.stages("2026-01") == list(markers.MONTH_STAGES)
+    assert not cov.missing_input("2026-01") and cov.stages("2026-01") == list(registry.MONTH_STAGES)
 
 
 def test_the_current_month_waits_for_its_close(hub):
     cov = coverage.Coverage(hub(["2026-03-01"]))
     assert cov.stages("2026-03") == ["imported", "dns-resolved", "tool-stats"]
-    assert coverage.Coverage(hub(["2026-03-01"], publish_partial=True)).stages("2026-03") == list(markers.MONTH_STAGES)
+    assert coverage.Coverage(hub(["2026-03-01"], publish_partial=True)).stages("2026-03") == list(registry.MONTH_STAGES)
     assert coverage.Coverage(hub([], start="2026-03")).stages("2026-03") == ["tool-stats"]   # no log yet
 
 

@@ -145,28 +145,6 @@ def test_the_installed_hzflow_imports_every_module_and_runs_a_hub(stage, ready_h
     assert not list(root.rglob(".snakemake"))                     # it ran in the hub's work dir, not the venv
 
 
-def test_install_again_keeps_the_config_and_uninstall_keeps_the_data(stage):
-    root, build, user, _ = stage
-    config = root / "etc/hzflow/testhub.yaml"
-    config.write_text(config.read_text().replace("hub_db: testhub", "hub_db: edited_by_the_operator"))
-    marker = root / "var/lib/hzflow/testhub/state/keep.json"
-    marker.write_text("{}")
-    r = make("install", root, build, SITE="testhub", HZFLOW_USER=user, SCHEDULER="cron")
-    assert "keeping /etc/hzflow/testhub.yaml" in r.stdout
-    assert "edited_by_the_operator" in config.read_text()
-    cron = (root / "etc/cron.d/hzflow-testhub").read_text().splitlines()
-    jobs = [line.split() for line in cron if line and not line.startswith("#")]
-    assert jobs == [["*/10", "*", "*", "*", "*", user, "HZFLOW_CONFIG=/etc/hzflow/testhub.yaml",
-                     "/opt/hzflow/venv/bin/hzflow", "cron", "-q"],
-                    ["*/5", "*", "*", "*", "*", user, "HZFLOW_CONFIG=/etc/hzflow/testhub.yaml",
-                     "/opt/hzflow/venv/bin/hzflow", "whoisonline"]]
-    make("uninstall", root, build, SITE="testhub")
-    assert not (root / VENV).exists() and not (root / "etc/cron.d/hzflow-testhub").exists()
-    assert not (root / "etc/systemd/system/hzflow@.service").exists()
-    assert not (root / "etc/logrotate.d/hzflow-testhub").exists()
-    assert config.exists() and marker.exists()
-
-
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("runuser") is None or not os.access("/usr/bin/python3", os.X_OK),
                     reason="needs root (to become the service account), runuser and Debian's python3")
 def test_the_installed_job_runs_as_a_service_account_whose_home_is_read_only(stage, make_hub, server, today):
@@ -196,3 +174,25 @@ def test_the_installed_job_runs_as_a_service_account_whose_home_is_read_only(sta
     assert list(home.iterdir()) == []
     report = hub.work / "report" / hub.site / "index.html"
     assert report.is_file() and report.stat().st_uid != 0
+
+
+def test_install_again_keeps_the_config_and_uninstall_keeps_the_data(stage):
+    root, build, user, _ = stage
+    config = root / "etc/hzflow/testhub.yaml"
+    config.write_text(config.read_text().replace("hub_db: testhub", "hub_db: edited_by_the_operator"))
+    marker = root / "var/lib/hzflow/testhub/state/keep.json"
+    marker.write_text("{}")
+    r = make("install", root, build, SITE="testhub", HZFLOW_USER=user, SCHEDULER="cron")
+    assert "keeping /etc/hzflow/testhub.yaml" in r.stdout
+    assert "edited_by_the_operator" in config.read_text()
+    cron = (root / "etc/cron.d/hzflow-testhub").read_text().splitlines()
+    jobs = [line.split() for line in cron if line and not line.startswith("#")]
+    assert jobs == [["*/10", "*", "*", "*", "*", user, "HZFLOW_CONFIG=/etc/hzflow/testhub.yaml",
+                     "/opt/hzflow/venv/bin/hzflow", "cron", "-q"],
+                    ["*/5", "*", "*", "*", "*", user, "HZFLOW_CONFIG=/etc/hzflow/testhub.yaml",
+                     "/opt/hzflow/venv/bin/hzflow", "whoisonline"]]
+    make("uninstall", root, build, SITE="testhub")
+    assert not (root / VENV).exists() and not (root / "etc/cron.d/hzflow-testhub").exists()
+    assert not (root / "etc/systemd/system/hzflow@.service").exists()
+    assert not (root / "etc/logrotate.d/hzflow-testhub").exists()
+    assert config.exists() and marker.exists()

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from hzflow import markers, months
+from hzflow import months, registry
 
 from conftest import months_back
 from logtree import marker_times, write_day
 
 pytestmark = pytest.mark.workflow
 
-STAGES = markers.MONTH_STAGES
+STAGES = registry.MONTH_STAGES
 
 
 def visitors(hub) -> dict[tuple[str, int], int]:

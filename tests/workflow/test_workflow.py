@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from hzflow import markers, months
+from hzflow import months, registry
 from hzflow_dev import synth
 
 from conftest import months_back
@@ -36,7 +36,7 @@ def test_first_run_builds_everything_and_a_second_run_nothing(tree, today):
     all_months = months.between(f"{months_back(today, 2):%Y-%m}", months.of(today))
     built = marker_times(tree)
     for m in all_months[:-1]:
-        for stage in markers.MONTH_STAGES:
+        for stage in registry.MONTH_STAGES:
             assert f"{stage}/{m}.json" in built
     current = all_months[-1]
     has_current = any(months.of(d) == current for d in tree.days)
