@@ -314,7 +314,7 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     import subprocess
     from datetime import timedelta
 
-    from hzflow import coverage, cron, markers, months
+    from hzflow import coverage, markers, months, plan
 
     root = out / "plan-tree"
     shutil.rmtree(root, ignore_errors=True)
@@ -352,7 +352,7 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
             os.utime(path, (clock, clock))
     t = time.perf_counter()
     lines = []
-    cron.plan(settings, [], say=lines.append)
+    plan.plan(settings, [], say=lines.append)
     took = time.perf_counter() - t
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(config), "cron", "-q"], check=True)
@@ -363,6 +363,14 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     print(f"  hzflow cron with nothing new: {idle:6.2f} s")
 
 
+def synthetic_web(cur, rows: int) -> None:
+    """`rows` web rows, 13 s apart from 2020 on, over 7,000 resources and 90,000 hosts (made in the server)."""
+    cur.execute(f"INSERT INTO web (datetime, content, ip, host, domain, dnload) "
+                f"SELECT '2020-01-01' + INTERVAL seq * 13 SECOND, CONCAT('/resources/', seq % 7000), "
+                f"CONCAT('10.', seq DIV 65536 % 256, '.', seq DIV 256 % 256, '.', seq % 256), "
+                f"CONCAT('h', seq % 90000, '.example.edu'), 'example.edu', seq % 17 = 0 FROM seq_1_to_{rows}")
+
+
 def bench_migrate(server: sandbox.Server, out: Path, rows: int = 2_000_000) -> None:
     """Convert a MyISAM web of `rows` rows to InnoDB the way hzflow migrate does; print bytes per second."""
     from hzflow import migrate
@@ -370,10 +378,7 @@ def bench_migrate(server: sandbox.Server, out: Path, rows: int = 2_000_000) -> N
     settings = fresh_metrics(server, out)
     with dbmod.cursor(settings) as cur:
         cur.execute("ALTER TABLE web ENGINE=MyISAM")
-        cur.execute(f"INSERT INTO web (datetime, content, ip, host, domain, dnload) "
-                    f"SELECT '2020-01-01' + INTERVAL seq * 13 SECOND, CONCAT('/resources/', seq % 7000), "
-                    f"CONCAT('10.', seq DIV 65536 % 256, '.', seq DIV 256 % 256, '.', seq % 256), "
-                    f"CONCAT('h', seq % 90000, '.example.edu'), 'example.edu', seq % 17 = 0 FROM seq_1_to_{rows}")
+        synthetic_web(cur, rows)
         cur.execute("ANALYZE TABLE web")
         cur.fetchall()
         size = next(b for t, _e, _r, b in migrate.tables_not_innodb(cur, settings.db.metrics_db) if t == "web")
@@ -408,10 +413,7 @@ def bench_reliability(server: sandbox.Server, out: Path, rows: int = 500_000, ki
     print(f"reliability benchmark: {garbage_mb} MB of binary garbage on stdin refused in {took:.2f} s "
           f"({garbage_mb / took:,.0f} MB/s), exit {r.returncode} (want 4), ledger rows {ledger} (want 0)")
     with dbmod.cursor(settings) as cur:
-        cur.execute(f"INSERT INTO web (datetime, content, ip, host, domain, dnload) "
-                    f"SELECT '2020-01-01' + INTERVAL seq * 13 SECOND, CONCAT('/resources/', seq % 7000), "
-                    f"CONCAT('10.', seq DIV 65536 % 256, '.', seq DIV 256 % 256, '.', seq % 256), "
-                    f"CONCAT('h', seq % 90000, '.example.edu'), 'example.edu', seq % 17 = 0 FROM seq_1_to_{rows}")
+        synthetic_web(cur, rows)
     wanted_sql = ("SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = %s "
                   "AND table_name = 'web'")
     with dbmod.cursor(settings) as cur:
@@ -462,24 +464,21 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     out = a.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    def workflow(server):
+        from .bench_workflow import bench_workflow
+        bench_workflow(server, out, a.days, a.visits)
+
+    benches = {"workflow": workflow, "import": lambda srv: bench_import(srv, out, a.lines),
+               "dns": lambda srv: bench_dns(srv, out), "sessions": lambda srv: bench_sessions(srv, out),
+               "summaries": lambda srv: bench_summaries(srv, out, a.web_rows), "plan": lambda srv: bench_plan(srv, out),
+               "migrate": lambda srv: bench_migrate(srv, out), "reliability": lambda srv: bench_reliability(srv, out)}
+    unknown = [w for w in a.which if w not in benches]
+    if unknown:
+        ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(benches)}")
     with sandbox.private_server(out, buffer_pool=a.buffer_pool) as server:
-        if "workflow" in a.which:
-            from .bench_workflow import bench_workflow
-            bench_workflow(server, out, a.days, a.visits)
-        if "import" in a.which:
-            bench_import(server, out, a.lines)
-        if "dns" in a.which:
-            bench_dns(server, out)
-        if "sessions" in a.which:
-            bench_sessions(server, out)
-        if "summaries" in a.which:
-            bench_summaries(server, out, a.web_rows)
-        if "plan" in a.which:
-            bench_plan(server, out)
-        if "migrate" in a.which:
-            bench_migrate(server, out)
-        if "reliability" in a.which:
-            bench_reliability(server, out)
+        for name, bench in benches.items():
+            if name in a.which:
+                bench(server)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`hzflow cron`, `plan` and `rebuild`: Snakemake with hzflow's Snakefile, profile and config.
+"""`hzflow cron` and `rebuild`: Snakemake with hzflow's Snakefile, profile and config (plan.py: `plan`).
 
 cron takes a non-blocking flock so overlapping cron ticks never stack up: a
 second invocation exits 0 at once.  Only while holding that lock does it
@@ -20,7 +20,10 @@ from pathlib import Path
 from . import coverage, errors, events, markers, months, preflight, registry
 from .config import WORKFLOW_ROOT, Settings, config_homes
 from .errors import UsageError
+from .failures import failed_since, note_unrecorded_failures
+from .failures import failures as on_record
 from .locks import HUB_LOCK, LOCK_FD_VAR, Lock
+from .plan import plan
 
 SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
 PROFILE = WORKFLOW_ROOT / "profiles" / "default"
@@ -35,7 +38,8 @@ TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P"
 
 def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
     """Exactly the plain Snakemake command an operator would type (docs/snakemake.md), with the
-    interpreter that runs hzflow; the config sets the working directory."""
+    interpreter that runs hzflow; run in the work directory, which the config also sets as the
+    workflow's (Snakemake's own run log goes where it starts)."""
     return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(settings.path),
             "--workflow-profile", str(PROFILE), *extra]
 
@@ -168,7 +172,7 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
         require(settings, record=not NOT_A_RUN.intersection(extra))
         if _has_snakemake_lock(settings.work_dir):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           cwd=settings.work_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock)
         if checks:
             return errors.most_severe([code, preflight.report(checks, "hzflow cron", say)])
@@ -188,15 +192,16 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
         out.flush()
         if verbose:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                    pass_fds=(held,))
+                                    pass_fds=(held,), cwd=settings.work_dir)
             for line in proc.stdout:
                 out.write(line)
                 sys.stdout.write(line)
             rc = proc.wait()
         else:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(held,)).returncode
+            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(held,),
+                                cwd=settings.work_dir).returncode
     text = run_log.read_text(errors="replace")
-    jobs = len([j for j in parse_dry_run(text) if j["rule"] != "all"])
+    jobs = jobs_run(settings, began)
     if rc:
         note_unrecorded_failures(settings, began, text, rc)
     failures = failed_since(settings, began)
@@ -233,11 +238,19 @@ def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
     last = markers.read(markers.last_run(settings)) or {}
     try:
         events.write_prometheus(settings, started=began, seconds=seconds, exit_status=code,
-                                last_success=last.get("finished_epoch"), failures=len(failures(settings)),
+                                last_success=last.get("finished_epoch"), failures=len(on_record(settings)),
                                 missing_months=sum(map(cov.missing_input, cov.months)),
                                 pending_days=len(cov.pending))
     except OSError as exc:
         say(f"hzflow cron: warning: cannot write logs.prometheus_textfile: {exc}")
+
+
+def jobs_run(settings, began: float) -> int:
+    """The jobs a run did, from the stages' own events (one job may finish two stages: resolve_month)."""
+    done = {(registry.STAGE_OF_RULE.get(registry.BY_NAME[e["stage"]].rule, e["stage"])
+             if e["stage"] in registry.BY_NAME else e["stage"], e["unit"])
+            for e in events.read(settings, began) if e.get("event") in ("finish", "fail")}
+    return len(done)
 
 
 def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
@@ -247,197 +260,6 @@ def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
                    "seconds": round(seconds, 1), "jobs": jobs})
 
 
-
-
-def job_log(settings, stage: str, unit: str) -> Path:
-    """The newest log of the job that runs a stage (each run's logs are kept, named by its start)."""
-    rule = (registry.IMPORT_RULE if stage == registry.IMPORTED and len(unit) == 10
-            else registry.BY_NAME[stage].rule if stage in registry.BY_NAME else stage)
-    folder = settings.work_dir / "logs" / settings.site / rule
-    pattern = "*.log" if rule == registry.IMPORT_RULE else f"{unit}.*.log"
-    logs = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime) if folder.is_dir() else []
-    return logs[-1] if logs else folder
-
-
-def _outlived(settings, stage: str, unit: str, recorded: float) -> bool:
-    """A failure record older than the success of the same stage and unit says nothing any more."""
-    if stage in registry.MONTH_TARGETS and months.is_month(unit):
-        done = markers.marker(settings, stage, unit)
-    elif stage == registry.IMPORTED and len(unit) == 10:
-        done = markers.day_marker(settings, unit)
-    elif stage == registry.REPORT_RULE:
-        done = settings.work_dir / "report" / settings.site / "index.html"
-    else:
-        return False
-    try:
-        return done.stat().st_mtime > recorded
-    except OSError:
-        return False
-
-
-def failures(settings) -> list[dict]:
-    """Every failure on record that its stage has not since overcome, oldest first."""
-    root = markers.failed_dir(settings)
-    out = []
-    if root.is_dir():
-        for path in sorted(root.glob("*/*.json")):
-            record = markers.read(path)
-            if not record:
-                continue
-            stage, unit = record.get("stage", path.parent.name), record.get("unit", path.stem)
-            recorded = path.stat().st_mtime
-            if _outlived(settings, stage, unit, recorded):
-                continue
-            record["log"] = record.get("log") or str(job_log(settings, stage, unit))
-            record["recorded"] = recorded
-            out.append(record)
-    return sorted(out, key=lambda r: r["recorded"])
-
-
-_ERROR_IN_RULE = re.compile(r"^Error in rule (\w+):\s*$")
-
-
-def _unit_of_job(rule: str, log: str) -> str:
-    """A job's unit from its log's name (<unit>.<run start>.log), as the stages record it."""
-    if rule == registry.IMPORT_RULE:
-        return "batch"
-    if rule == registry.REPORT_RULE:
-        return "index"
-    return Path(log).name.split(".")[0] if log else "run"
-
-
-def note_unrecorded_failures(settings, began: float, text: str, rc: int) -> None:
-    """Failures Snakemake saw that no job recorded itself (a job that died before hzflow ran, a rule
-    outside the stages): each gets a failure record and an event, so status and monitoring see it."""
-    recorded = {(f.get("stage"), f.get("unit")) for f in failed_since(settings, began)}
-    found = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        m = _ERROR_IN_RULE.match(line)
-        if not m:
-            continue
-        fields = {}
-        for follow in lines[i + 1:i + 12]:
-            f = _FIELD.match(follow)
-            if f:
-                fields.setdefault(f.group(1), f.group(2).strip())
-        log = fields.get("log", "").split(" (check")[0]
-        found.append((m.group(1), _unit_of_job(m.group(1), log), log))
-    if not found and not recorded:
-        tail = [line for line in lines if line.strip()][-1:] or ["(no output)"]
-        found.append(("workflow", "run", ""))
-        message = f"snakemake stopped (exit {rc}) before any job failed: {tail[0].strip()[:300]}"
-    else:
-        message = None
-    for rule, unit, log in found:
-        stage = registry.STAGE_OF_RULE.get(rule, rule)
-        if (stage, unit) in recorded or (rule == registry.rule_of(registry.IMPORTED)
-                                         and (registry.IMPORTED, unit) in recorded):
-            continue
-        error = message or f"job {rule} {unit} failed; see its log"
-        code = errors.CONFIG if message and rc == 2 else errors.UNEXPECTED
-        markers.write(markers.failure_record(settings, stage, unit),
-                      {"stage": stage, "unit": unit, "step": rule, "exit_status": code, "error": error,
-                       **({"log": str(settings.work_dir / log)} if log else {})})
-        events.emit(settings, "fail", stage, unit, step=rule, exit_status=code, error=error)
-
-
-def failed_since(settings, began: float) -> list[dict]:
-    return [f for f in failures(settings) if f["recorded"] >= began - 1]
-
-
-# ------------------------------------------------------------ plan
-_JOB = re.compile(r"^(?:localrule|rule) (\w+):\s*$")
-_FIELD = re.compile(r"^\s+(\w+): (.*)$")
-
-
-def parse_dry_run(text: str) -> list[dict]:
-    """The jobs of a `snakemake -n` listing: rule, wildcards, reason."""
-    jobs, current = [], None
-    for line in text.splitlines():
-        m = _JOB.match(line)
-        if m:
-            current = {"rule": m.group(1)}
-            jobs.append(current)
-            continue
-        f = _FIELD.match(line)
-        if current is not None and f:
-            current.setdefault(f.group(1), f.group(2).strip())
-        elif not line.strip():
-            current = None
-    return jobs
-
-
-_REASONS = (("Missing output files", "not built yet"),
-            ("Input files updated by another job", "after"),
-            ("Updated input files", "newer input"),
-            ("Forced execution", "forced"),
-            ("Set of input files has changed", "input set changed"),
-            ("Incomplete output files", "left incomplete by a killed run"))
-
-
-def short_reason(reason: str) -> str:
-    """'Input files updated by another job: …/day/2025-07-10.json' -> 'after 2025-07-10'."""
-    parts = []
-    for clause in reason.split("; "):
-        head, _, files = clause.partition(": ")
-        phrase = dict(_REASONS).get(head, head)
-        if phrase in ("after", "newer input"):
-            units = sorted({Path(f).name.split(".")[0] if Path(f).parent.name != "batch" else "import"
-                            for f in files.split(", ") if f})
-            phrase += " " + (", ".join(units) if len(units) <= 3 else f"{len(units)} inputs")
-        parts.append(phrase)
-    return "; ".join(parts)
-
-
-def plan(settings: Settings, extra: list[str], say=print) -> int:
-    """A readable `snakemake -n`: one line per job that a run would do, with the reason.
-
-    The checks every run makes come first: a missing log directory or a
-    database that refuses the login is said, and decides the exit status,
-    even when the plan itself has nothing to do.
-    """
-    checks = preflight.run(settings)
-    if markers.read(markers.adoption_marker(settings)) is None:
-        say("note: no adoption on record: cron runs only while hzflow imported every row the database "
-            "holds (run `hzflow adopt` for a database the legacy scripts or hzmetrics.py filled)")
-    r = subprocess.run(snakemake_argv(settings, ["--dry-run", *translate(settings, extra)]),
-                       capture_output=True, text=True, env=service_env(settings))
-    output = r.stdout + r.stderr
-    if r.returncode:
-        say(output.rstrip())
-        code = errors.CONFIG if r.returncode == 2 else errors.UNEXPECTED
-        return errors.most_severe([code, preflight.report(checks, "hzflow plan", say)])
-    jobs = [j for j in parse_dry_run(output) if j["rule"] != "all"]
-    if not jobs:
-        say("nothing to do: every day and month is up to date" if not checks else
-            "nothing to do for the days and months hzflow can see now")
-    else:
-        say(f"{len(jobs)} job(s) would run:")
-        for line in plan_lines(jobs):
-            say("  " + line)
-    return preflight.report(checks, "hzflow plan", say) if checks else 0
-
-
-def plan_lines(jobs: list[dict], spell_out: int = 6) -> list[str]:
-    """One line per job, or per rule and reason when many jobs share them (a backlog)."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for job in jobs:
-        unit = ", ".join(v.split("=", 1)[-1] for v in job.get("wildcards", "").split(", ") if v)
-        if job["rule"] == "import_days":
-            unit = "pending days"
-        reason = short_reason(job.get("reason", ""))
-        if reason.startswith("not built yet"):
-            reason = "not built yet"
-        groups.setdefault((job["rule"], reason), []).append(unit)
-    lines = []
-    for (rule, reason), units in groups.items():
-        units.sort()
-        if len(units) <= spell_out:
-            lines += [f"{rule:<18} {u:<12} {reason}" for u in units]
-        else:
-            lines.append(f"{rule:<18} {len(units)} of them, {units[0]} .. {units[-1]}: {reason}")
-    return lines
 
 
 # ------------------------------------------------------------ rebuild

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from . import coverage, errors, markers, preflight, registry
-from .cron import failures
+from .failures import failures
 
 CELL = {"built": "yes", "failed": "FAILED", "waiting": "-", "not now": "."}
 

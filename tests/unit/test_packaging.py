@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -66,9 +67,31 @@ def test_a_plain_install_imports_every_module_and_carries_the_workflow(tmp_path)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr
 
 
-def test_the_packaged_workflow_parses_without_credentials(tmp_path):
+def lint_config(tmp_path):
+    """The lint config with a scratch work directory (Snakemake's working directory)."""
+    config = tmp_path / "lint.yaml"
+    config.write_text((REPO / "tests" / "workflow" / "lint.yaml").read_text().replace("/nonexistent/hzflow-lint",
+                                                                                     str(tmp_path / "work")))
+    return config
+
+
+def test_the_packaged_workflow_parses_without_credentials_and_writes_nowhere_else(tmp_path):
     snakefile = REPO / "scripts" / "hzflow" / "workflow" / "Snakefile"
+    elsewhere = tmp_path / "started-here"
+    elsewhere.mkdir()
     r = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--configfile",
-                        str(REPO / "tests" / "workflow" / "lint.yaml"), "--directory", str(tmp_path), "-n"],
-                       capture_output=True, text=True)
+                        str(lint_config(tmp_path)), "-n"], capture_output=True, text=True, cwd=elsewhere)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert list(elsewhere.iterdir()) == [] and (tmp_path / "work").is_dir()
+
+
+def test_a_bare_snakemake_stops_at_once_saying_how_to_give_a_config(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HZFLOW_CONFIG"}
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "-n"],
+                       capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert r.returncode == 2 and "--configfile" in r.stderr and "HZFLOW_CONFIG" in r.stderr
+    assert [line for line in r.stderr.splitlines() if line.startswith("hzflow:")] == r.stderr.splitlines()[-1:]
+    assert list(tmp_path.iterdir()) == []
+    r = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "-n"],
+                       capture_output=True, text=True, cwd=tmp_path, env={**env, "HZFLOW_CONFIG": str(lint_config(tmp_path))})
     assert r.returncode == 0, r.stdout + r.stderr

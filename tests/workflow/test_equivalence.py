@@ -11,6 +11,8 @@ the first minutes of the next day) is processed
   (b) by one `hzflow cron` over the same logs, laid out as logrotate leaves them;
   (c) by `hzflow cron` killed (kill -9 of its process group) at ten random moments, rerun each
       time, then once to the end;
+  (e) by plain `snakemake` with the shipped profile (hzflow-snakemake), to the end, and killed at
+      five random moments (each followed by the `--unlock` Snakemake asks for), then to the end;
   (d) by two other runs from scratch: a plain one, and one that first runs only up to the
       last month's enrichment;
 
@@ -81,8 +83,8 @@ def by_stage_commands(hub) -> None:
     command("tool-stats", months.of(TODAY))             # the current month has no log of its own yet
 
 
-def cron_killed(hub, kills: int, seed: int, longest: float) -> list[float]:
-    """(c): kill -9 the whole cron process group at random moments, rerun each time.
+def killed_at_random(start, kills: int, seed: int, longest: float, after_each=None) -> list[float]:
+    """(c): start a run, kill -9 its whole process group at a random moment, again and again.
 
     Each rerun starts with Snakemake's start-up and goes on where the last one
     was killed, so moments up to `longest` seconds (sized from an uninterrupted
@@ -93,23 +95,43 @@ def cron_killed(hub, kills: int, seed: int, longest: float) -> list[float]:
     rng, moments = random.Random(seed), []
     for _ in range(kills):
         moment = rng.uniform(0.3, longest)
-        proc = subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(hub.config_path), "cron",
-                                 "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = start()
         try:
             proc.wait(moment)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             moments.append(round(moment, 1))
+        if after_each:
+            after_each()
     return moments
 
 
+def cron(hub) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(hub.config_path), "cron", "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+_expected: dict = {}
+
+
+def expected_tables(fresh, capsys) -> dict:
+    """(a), computed once for the module."""
+    if not _expected:
+        reference = fresh("commands")
+        by_stage_commands(reference)
+        capsys.readouterr()
+        _expected.update(canonical(reference))
+    return _expected
+
+
+def plain_snakemake(hub, *args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "hzflow.launcher", "--configfile", str(hub.config_path), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+
+
 def test_one_cron_equals_the_stage_commands_in_date_order_whatever_happens(fresh, capsys):
-    reference = fresh("commands")
-    by_stage_commands(reference)
-    capsys.readouterr()
-    expected = canonical(reference)
+    expected = expected_tables(fresh, capsys)
     assert expected["web"] and expected["websessions"] and expected["summary_user_vals"]
     assert expected["hub.jos_resource_stats_tools"]
     assert any(r for r in expected["web"] if "LateCrawler" in str(r))       # kept on its first day only
@@ -122,7 +144,7 @@ def test_one_cron_equals_the_stage_commands_in_date_order_whatever_happens(fresh
 
     killed = fresh("killed")
     seed = int(os.environ.get("HZFLOW_KILL_SEED", "20251208"))
-    moments = cron_killed(killed, KILLS, seed, longest=1.5 + 2 * uninterrupted / KILLS)
+    moments = killed_at_random(lambda: cron(killed), KILLS, seed, longest=1.5 + 2 * uninterrupted / KILLS)
     killed.hzflow("cron", "-q")
     assert dumps.differences(expected, canonical(killed)) == [], f"kills at {moments} s (seed {seed})"
     assert moments, "no kill landed inside a run"
@@ -137,3 +159,22 @@ def test_one_cron_equals_the_stage_commands_in_date_order_whatever_happens(fresh
     assert not (staged.work / "state" / staged.site / "sessionized").exists()
     staged.hzflow("cron", "-q")
     assert dumps.differences(expected, canonical(staged)) == []
+
+
+def test_plain_snakemake_killed_and_rerun_equals_the_stage_commands(fresh, capsys):
+    """(e): the same contract through plain `snakemake` with the shipped profile (hzflow-snakemake), killed
+    with -9 at random moments; after each kill the operator's `--unlock`, as Snakemake asks for."""
+    expected = expected_tables(fresh, capsys)
+    whole = fresh("plain-whole")
+    started = time.monotonic()
+    assert plain_snakemake(whole).wait() == 0
+    uninterrupted = time.monotonic() - started
+    assert dumps.differences(expected, canonical(whole)) == []
+    killed = fresh("plain-killed")
+    kills, seed = KILLS // 2, int(os.environ.get("HZFLOW_KILL_SEED", "20251208")) + 1
+    moments = killed_at_random(lambda: plain_snakemake(killed, start_new_session=True), kills, seed,
+                               longest=1.5 + 2 * uninterrupted / kills,
+                               after_each=lambda: plain_snakemake(killed, "--unlock").wait())
+    assert plain_snakemake(killed).wait() == 0
+    assert dumps.differences(expected, canonical(killed)) == [], f"kills at {moments} s"
+    assert moments, "no kill landed inside a run"

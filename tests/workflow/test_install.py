@@ -138,6 +138,11 @@ def test_the_installed_hzflow_imports_every_module_and_runs_a_hub(stage, ready_h
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     plan = installed(root, "--config", ready_hub.config_path, "plan")
     assert plan.returncode == 0 and re.search(rf"summarize\s+{last_month:%Y-%m}", plan.stdout), plan.stdout + plan.stderr
+    launcher = subprocess.run([str(root / VENV / "bin" / "python"), "-m", "hzflow.launcher", "--configfile",
+                               str(ready_hub.config_path), "-n"], capture_output=True, text=True,
+                              env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert launcher.returncode == 0 and "summarize" in launcher.stdout + launcher.stderr, launcher.stderr
+    assert (root / VENV / "bin" / "hzflow-snakemake").is_file()
     cron = installed(root, "--config", ready_hub.config_path, "cron", "-q")
     assert cron.returncode == 0 and cron.stdout == "", cron.stdout + cron.stderr
     assert (ready_hub.work / "state" / ready_hub.site / "summarized" / f"{last_month:%Y-%m}.json").is_file()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from hzflow import cron, markers, months
+from hzflow import markers, months, plan
 from hzflow_dev import synth
 from hzflow_dev.ptrserver import PtrServer
 
@@ -217,24 +217,24 @@ def test_a_partly_failing_resolver_never_blocks_the_month(tree, today):
 
 
 # ------------------------------------------------------------ the dry-run parser, on real output
-def test_the_plan_parser_reads_real_snakemake_output(tree, today):
-    import subprocess
-    out = subprocess.run(cron.snakemake_argv(tree.settings, ["--dry-run"]), capture_output=True, text=True)
-    jobs = cron.parse_dry_run(out.stdout + out.stderr)
-    rules = {j["rule"] for j in jobs}
-    assert {"import_days", "resolve_month", "sessionize_month", "summarize", "all"} <= rules
-    resolve = [j for j in jobs if j["rule"] == "resolve_month"]
-    assert {j["wildcards"] for j in resolve} == {f"month={m}" for m in months.between(months.of(min(tree.days)),
-                                                                                       months.of(today))
-                                                 if any(months.of(d) == m for d in tree.days)}
-    assert all("reason" in j for j in jobs if j["rule"] != "all")
-    lines = cron.plan_lines([j for j in jobs if j["rule"] != "all"])
-    assert any(line.startswith("import_days") and "pending days" in line for line in lines)
+def test_the_plan_reads_snakemake_s_machine_readable_summary(tree, today):
+    jobs = plan.jobs_of(tree.settings, [])
+    rules = {j.rule for j in jobs}
+    assert {"import_days", "resolve_month", "sessionize_month", "summarize"} <= rules
+    resolve = [j for j in jobs if j.rule == "resolve_month"]
+    assert len(resolve) == len({months.of(d) for d in tree.days})          # one job, two markers, per month
+    assert {j.unit for j in resolve} == {months.of(d) for d in tree.days}
+    assert all(j.reason == "not built yet" for j in jobs)
+    lines = plan.plan_lines(jobs)
+    assert lines[0].startswith("import_days") and "pending days" in lines[0]
     tree.hzflow("cron")
+    assert plan.jobs_of(tree.settings, []) == []
     write_day(tree, max(tree.days) + timedelta(days=1), seed=42)
-    out = subprocess.run(cron.snakemake_argv(tree.settings, ["--dry-run"]), capture_output=True, text=True)
-    reasons = {j["rule"]: cron.short_reason(j["reason"]) for j in cron.parse_dry_run(out.stdout) if "reason" in j}
-    assert reasons["import_days"] == "not built yet" and reasons["resolve_month"].startswith("after")
+    reasons = {j.rule: j.reason for j in plan.jobs_of(tree.settings, [])}
+    assert reasons["import_days"] == "not built yet" and reasons["resolve_month"] != "not built yet"
+    first = months.of(min(tree.days))
+    forced = {(j.rule, j.unit): j.reason for j in plan.jobs_of(tree.settings, ["-f", f"summarized/{first}"])}
+    assert forced[("summarize", first)] == "forced"
 
 
 # ------------------------------------------------------------ rows of another month, secrets

@@ -89,7 +89,7 @@ def cmd_cron(settings, a):
 
 
 def cmd_plan(settings, a):
-    from ..cron import plan
+    from ..plan import plan
     return plan(settings, a.snakemake_args, say=say)
 
 

@@ -40,7 +40,8 @@ NOTHING_TO_DO = {
 
 def tick(settings, a) -> int:
     """whoisonline always, then the workflow (flock-guarded and cheap when there is nothing to do)."""
-    from ..cron import cron, plan
+    from ..cron import cron
+    from ..plan import plan
     from ..whoisonline import run_locked
     online = run_locked(settings, dry_run=a.dry_run, say=lambda _text: None) or 0
     workflow = plan(settings, [], say=print) if a.dry_run else cron(settings, [], quiet=True, say=print)

@@ -17,7 +17,7 @@ from ..sources import day_of, readable_log
 from . import access, stream
 from . import logparse as lp
 from .bots import record_bot_agents
-from .provenance import Claimed, claim, recorded, refuse_unexplained
+from .provenance import Claimed, claim, import_wanted
 
 
 def line_dates(settings, path: Path) -> lp.LineDates:
@@ -32,10 +32,9 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     path = readable_log(settings, Path(path))
     with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
-            before = recorded(cur, path, "web")
+            before = import_wanted(cur, path, "web")
             if before:
                 return {**before, "seconds": round(time.monotonic() - started, 3)}
-            refuse_unexplained(cur, path, "web", day_of(path.name))
             filters = access.Filters.load(cur)
         dates = line_dates(settings, path)
         if dry_run:

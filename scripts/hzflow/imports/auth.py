@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import db as dbmod
-from ..sources import day_of, readable_log
+from ..sources import readable_log
 from . import logparse as lp
 from .access import rows_by_month
 from .apache import line_dates
-from .provenance import Claimed, claim, recorded, refuse_unexplained
+from .provenance import Claimed, claim, import_wanted
 
 USERLOGIN_COLUMNS = ("datetime", "uidNumber", "user", "ip", "action")
 KEPT_ACTIONS = ("login", "simulation")
@@ -84,10 +84,9 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with dbmod.connection(settings) as conn:
         with conn.cursor() as cur:
-            before = recorded(cur, path, "userlogin")
+            before = import_wanted(cur, path, "userlogin")
             if before:
                 return {**before, "seconds": round(time.monotonic() - started, 3)}
-            refuse_unexplained(cur, path, "userlogin", day_of(path.name))
             ip_filters = load_ip_filters(cur)
         fd, tmp_path = tempfile.mkstemp(prefix="userlogin-", suffix=".tsv", dir=settings.tmp_dir)
         os.close(fd)

@@ -17,7 +17,7 @@ import pymysql
 
 from .. import db as dbmod
 from ..errors import NotRecorded, UnexplainedRows
-from ..sources import canonical_name
+from ..sources import canonical_name, day_of
 
 TABLES = ("web", "userlogin")
 
@@ -143,6 +143,15 @@ def refuse_unexplained(cur, path: Path, table: str, day: str | None) -> None:
             f"imported_sources entry explains (put there by the legacy scripts or another tool); "
             f"nothing was imported, so the day is not counted twice. Run `hzflow adopt`: it records "
             f"the files whose rows are there and says what to do with one whose rows are only partly there")
+
+
+def import_wanted(cur, path: Path, table: str) -> dict | None:
+    """Before a file's import: what an earlier import of it brought (then there is nothing to do), or
+    None after checking that its day holds no rows another tool put there."""
+    before = recorded(cur, path, table)
+    if before is None:
+        refuse_unexplained(cur, path, table, day_of(path.name))
+    return before
 
 
 def forget(conn, file: str, table: str = "all", *, dry_run: bool = False, say=print) -> int:
