@@ -10,6 +10,7 @@ with -q, and for each failed job its log and its first error line.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -51,7 +52,6 @@ def service_env(settings: Settings) -> dict:
     Snakemake's source cache, matplotlib's font cache and anything else that
     follows the XDG rules must land where hzflow may write.
     """
-    import os
 
     return {**os.environ, **config_homes(settings)}
 
@@ -100,6 +100,8 @@ def translate(settings, args: list[str]) -> list[str]:
             continue
         if _is_month_name(arg):
             out.append(target_path(settings, arg, first=option in ("-R", "--forcerun")))
+        elif os.path.isabs(arg) and Path(arg).is_relative_to(settings.work_dir):
+            out.append(markers.target(settings, arg))        # Snakemake names its files relative to work_dir
         elif _MONTHISH.fullmatch(arg):
             raise UsageError(f"{arg}: not a month (YYYY-MM, 01 to 12) or STAGE/YYYY-MM with a stage of "
                              f"{', '.join(registry.MONTH_TARGETS)}")

@@ -275,14 +275,14 @@ def test_a_discarded_log_before_the_first_month_is_imported_again_whole(fresh, c
     assert int(hits) == len(day_rows(hub, day))
 
 
-def assert_whole(hub, name: str, day: str, whole: list) -> None:
+def assert_whole(hub, name: str, day: str, whole: list, said: str = "") -> None:
     """The file's rows all back, as an import of it today gives them: the rows it brought years ago,
     less those of crawlers that later days taught the import (python-requests, first seen in this very
     file, is filtered from the start now)."""
     now = day_rows(hub, day)
     crawlers = {a for (a,) in hub.query("SELECT useragent FROM bot_useragents")}
     assert set(now) <= set(whole)
-    assert all(row[4] in crawlers for row in set(whole) - set(now)), sorted(set(whole) - set(now))[:3]
+    assert all(row[4] in crawlers for row in set(whole) - set(now)), (sorted(set(whole) - set(now))[:3], said)
     (start, end, count), = hub.query("SELECT pk_start, pk_end, row_count FROM imported_sources WHERE filename = %s",
                                      (name,))
     assert hub.query("SELECT COUNT(*) FROM web WHERE id BETWEEN %s AND %s", (start, end))[0][0] == count > 0
@@ -293,17 +293,17 @@ def test_adopt_killed_at_any_moment_finishes_on_the_next_run(fresh, capsys):
     hub = fresh("killed-adopt")
     legacy(hub, reference_ledger=False)
     capsys.readouterr()
-    name, day, whole = halve_a_day_before_the_first_month(hub, 0)
+    halved = [halve_a_day_before_the_first_month(hub, nth) for nth in range(4)]   # four partial files
+    name, day, whole = halved[0]
     began = time.monotonic()
     hub.hzflow("adopt", "--discard", name)
     took = time.monotonic() - began
     assert_whole(hub, name, day, whole)
-    for nth, fraction in ((1, 0.2), (2, 0.55), (3, 0.9)):
-        name, day, whole = halve_a_day_before_the_first_month(hub, nth)
+    for (name, day, whole), fraction in zip(halved[1:], (0.2, 0.55, 0.9), strict=True):
         killed(hub, ["adopt", "--discard", name], took * fraction)
         rerun = hub.hzflow("adopt", "--discard", name, check=False)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-        assert_whole(hub, name, day, whole)
+        assert_whole(hub, name, day, whole, rerun.stdout)
     assert hub.query("SELECT COUNT(*) FROM imported_sources WHERE filename = %s", (name,)) == [(1,)]
 
 

@@ -56,9 +56,9 @@ def test_a_config_error_found_by_snakemake_itself_names_the_key_and_never_the_pa
         bad.write_text(json.dumps({**good, "db": broken}))
         bad.chmod(0o600)
         r = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "--configfile", str(bad),
-                            "--directory", str(tree.work), "-n"], capture_output=True, text=True)
+                            "-n"], capture_output=True, text=True, cwd=tree.root)
         assert r.returncode != 0 and secret not in r.stdout + r.stderr
-        assert "db.pasword" in r.stderr or "db.password" in r.stderr, r.stderr
+        assert "db.pasword" in r.stdout + r.stderr or "db.password" in r.stdout + r.stderr, r.stdout + r.stderr
         job = tree.hzflow("--config", bad, "plan", check=False)
         assert job.returncode == 2 and secret not in job.stdout + job.stderr
 

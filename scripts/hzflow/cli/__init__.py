@@ -108,7 +108,7 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"hzflow: {args.command}: {message}", file=sys.stderr)
         if settings is not None and getattr(args, "marker", None):
-            from . import stages
+            from .. import stages
             stages.note_job_failure(settings, args.command, args, e)
         return code
     finally:                        # called in-process (tests, tick): leave the caller's process as it was
