@@ -52,7 +52,6 @@ def service_env(settings: Settings) -> dict:
     Snakemake's source cache, matplotlib's font cache and anything else that
     follows the XDG rules must land where hzflow may write.
     """
-
     return {**os.environ, **config_homes(settings)}
 
 
