@@ -53,8 +53,40 @@ HEADLINE = (
     ("summary_misc_vals", 8, "web hits", "requests kept by the import (after crawlers and assets)"),
     ("summary_misc_vals", 7, "busiest login day", "the day with the most distinct logins"),
 )
+# Beside the figures whose definition surprises (the reference's counting rules, kept for parity):
+# what a hub manager needs to read them right.  docs/tables.md has each exact rule.
+NOTES = {
+    "interactive visitors": "an address that any registered user logged in from during the period is not "
+                            "counted as a visitor, so over a quarter, a year or all time (more logins) the "
+                            "figure can be lower than the month's, even 0",
+    "users (all kinds)": "the sum of the three rows below it, each counted by its own rule: it can be higher "
+                         "for the month than for the quarter when the quarter's logins rule out more visitor "
+                         "addresses. The charts by residence and organisation count these users where that is "
+                         "known (a profile's residence or an address's country; a profile's organisation "
+                         "type), so their bars add up to fewer",
+}
+NOTES_LINK = "docs/tables.md (the summary tables, cell by cell)"
+COVERAGE_NOTE = ("an address is placed in a country by the hub's own geo cache, then by the configured provider "
+                 "(geoip.provider; the default offline database knows public addresses only: documentation, "
+                 "private and reserved ranges stay without a country)")
 RESIDENCE = {3: "United States", 4: "Asia", 5: "Europe", 6: "other"}
 ORGTYPE = {8: "education", 9: "industry", 10: "government", 11: "other"}
+# The names the hub's usage pages give each summary cell (the reference's decoder, docs/usage-tables.md).
+ROW_NAMES = {
+    "summary_user_vals": {1: "total users (registered + interactive + download)", 2: "simulation users",
+                          3: "unregistered user addresses (before the login filter)",
+                          4: "download user addresses (before the login filter)", 5: "unused",
+                          6: "registered users", 7: "interactive users (unregistered)", 8: "download users"},
+    "summary_simusage_vals": {1: "simulation users", 2: "simulation jobs", 3: "CPU time (s)", 4: "wall time (s)",
+                              5: "view time (s)", 6: "users with 10 min or more of CPU",
+                              7: "average jobs per user", 8: "average wall time per user (s)",
+                              9: "repeat users with 10 or more simulations", 10: "repeat users over 3 months"},
+    "summary_misc_vals": {1: "domains served", 2: "user sessions", 3: "session time (s)", 4: "visitors",
+                          5: "visits", 6: "new user accounts", 7: "most users logged in on one day",
+                          8: "web server hits"},
+}
+COLUMN_NAMES = {1: "total", 2: "residence known", **{c: f"residence: {n}" for c, n in RESIDENCE.items()},
+                7: "organisation type known", **{c: f"organisation: {n}" for c, n in ORGTYPE.items()}}
 
 
 # ----------------------------------------------------------------- reading
@@ -175,7 +207,8 @@ def show(settings, month: str, say=print) -> int:
     say("")
     say("periods: " + "; ".join(f"{period_header(p)} = {PERIOD_NAMES[p]}" for p in PERIOD_ORDER))
     for label, _, what in rows:
-        say(f"  {label}: {what}")
+        say(f"  {label}: {what}" + (f". Note: {NOTES[label]}" if label in NOTES else ""))
+    say(f"  (exact rules: {NOTES_LINK})")
     return 0
 
 
@@ -193,13 +226,20 @@ def _short(value, *, compact: bool = True) -> str:
 
 
 # ----------------------------------------------------------------- writing
+def count(value):
+    """A cell as a number: whole numbers as integers (a count is never 63.0), others as they are."""
+    n = number(value)
+    if n is None:
+        return value
+    return int(n) if n.is_integer() else n
+
+
 def monthly_series(data: dict, chosen: list[str]) -> list[dict]:
     cells, out = data["cells"], []
     for month in chosen:
         row = {"month": month}
         for table, rowid, label, _ in HEADLINE:
-            value = cells.get((table, month, rowid, 1, 1))
-            row[label] = value if number(value) is None else number(value)
+            row[label] = count(cells.get((table, month, rowid, 1, 1)))
         out.append(row)
     return out
 
@@ -212,6 +252,13 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START) and number(value) is None:
         return "'" + value
     return value
+
+
+def period_rows(cells: dict) -> list[dict]:
+    """Every summary cell, with the names the usage pages give its row, column and period beside the codes."""
+    return [{"table": t, "month": m, "rowid": r, "row": ROW_NAMES.get(t, {}).get(r, ""), "colid": c,
+             "column": COLUMN_NAMES.get(c, ""), "period": p, "period_name": PERIOD_NAMES.get(p, ""), "value": v}
+            for (t, m, r, c, p), v in sorted(cells.items())]
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -246,7 +293,8 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
     x = [r["month"] for r in series]
 
     def val(r, key):
-        return r.get(key) if isinstance(r.get(key), float) else 0.0
+        value = r.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
     fig, ax = plt.subplots()
     bottom = [0.0] * len(series)
@@ -277,7 +325,7 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
         for ax, names, title in ((left, RESIDENCE, "residence"), (right, ORGTYPE, "organisation")):
             values = [number(cells.get(("summary_user_vals", last, 1, c, 1))) or 0 for c in names]
             ax.barh(list(names.values()), values)
-            ax.set_title(f"Users of {last} by {title}")
+            ax.set_title(f"Users of {last} (all kinds, where known) by {title}")
         out["Where users come from"] = _svg(fig)
         plt.close(fig)
     for items, title in ((data["tools"], "Top tools by simulation users"),
@@ -314,9 +362,7 @@ def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None
     data = collect(settings, chosen)
     series = monthly_series(data, chosen)
     write_csv(out_dir / "monthly.csv", series)
-    write_csv(out_dir / "periods.csv", [
-        {"table": t, "month": m, "rowid": r, "colid": c, "period": p, "value": v}
-        for (t, m, r, c, p), v in sorted(data["cells"].items())])
+    write_csv(out_dir / "periods.csv", period_rows(data["cells"]))
     write_csv(out_dir / "tools.csv", [{"tool": n, "simulation_users": v} for n, v in data["tools"]])
     write_csv(out_dir / "resources.csv", [{"resource": n, "visitors": v} for n, v in data["resources"]])
     write_csv(out_dir / "coverage.csv", data["coverage"])
@@ -336,14 +382,17 @@ def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None
                                     for label, v, _ in rows]))
         sections.append("<dl>" + "".join(f"<dt>{html.escape(period_header(p))}</dt><dd>{PERIOD_NAMES[p]}</dd>"
                                          for p in PERIOD_ORDER)
-                        + "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(what)}</dd>"
-                                  for label, _, what in rows) + "</dl>")
+                        + "".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(what)}"
+                                  + (f"<br><em>Note:</em> {html.escape(NOTES[label])}" if label in NOTES else "")
+                                  + "</dd>" for label, _, what in rows) + "</dl>"
+                        + f"<p class=meta>Exact rules: {html.escape(NOTES_LINK)}.</p>")
     for title, svg in svgs.items():
         sections.append(f"<h2>{html.escape(title)}</h2><figure>{svg}</figure>")
     sections.append("<h2>Every month</h2>" + table_html(list(series[0]) if series else [],
                                                       [[_short(v, compact=False) if k != "month" else v
                                                         for k, v in r.items()] for r in series]))
-    sections.append("<h2>Reverse DNS and country coverage</h2>" + table_html(
+    sections.append(f"<h2>Reverse DNS and country coverage</h2><p class=meta>{html.escape(COVERAGE_NOTE)}.</p>"
+                    + table_html(
         ["month", "web rows", "with a host", "with a country"],
         [[c["month"], c["web_rows"], _percent(c["with_host"], c["web_rows"]),
           _percent(c["with_country"], c["web_rows"])] for c in data["coverage"]]))

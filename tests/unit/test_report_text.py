@@ -23,3 +23,15 @@ def test_formula_like_text_cells_are_neutralised_and_numbers_kept(tmp_path):
         got = list(csv.DictReader(f))
     assert [r["resource"] for r in got] == ["'=cmd|' /C calc'!A0", "'+1+1", "'-2+3", "'@SUM(A1)", "plain", "-7"]
     assert [r["visitors"] for r in got] == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_counts_are_integers_and_every_summary_cell_is_named():
+    cells = {("summary_user_vals", "2026-01", 1, 3, 14): "63.0", ("summary_misc_vals", "2026-01", 7, 1, 1):
+             "12 users on 2026-01-05", ("summary_simusage_vals", "2026-01", 7, 1, 1): "2.5"}
+    rows = report.period_rows(cells)
+    assert [(r["row"], r["column"], r["period_name"]) for r in rows] == [
+        ("most users logged in on one day", "total", "the month"),
+        ("average jobs per user", "total", "the month"),
+        ("total users (registered + interactive + download)", "residence: United States", "all time (since 1995)")]
+    assert [report.count(v) for v in ("63.0", "2.5", "12 users on 2026-01-05", None)] == \
+        [63, 2.5, "12 users on 2026-01-05", None]
