@@ -445,7 +445,10 @@ def bench_reliability(server: sandbox.Server, out: Path, rows: int = 500_000, ki
             off = migrate.tables_not_innodb(cur, settings.db.metrics_db)
             cur.execute("SELECT COUNT(*) FROM hzflow_migrations WHERE id IN (106, 107)")
             steps = cur.fetchone()[0]
-        wrong += again.returncode != 0 or indexes != wanted or bool(off) or steps != 2
+        if again.returncode != 0 or indexes != wanted or off or steps != 2:
+            wrong += 1
+            print(f"    wrong: exit {again.returncode}, {indexes} of {wanted} web indexes, not InnoDB {off}, "
+                  f"{steps} of 2 steps recorded: {again.stdout.decode(errors='replace')[-300:]}")
     print(f"  migrate --apply of a {rows:,}-row MyISAM web: {full:.2f} s; killed at {kills} random moments, "
           f"each finished by the next migrate in {recover / kills:.2f} s on average; wrong end states: {wrong}")
 

@@ -45,6 +45,10 @@ class Hub:
             d += timedelta(days=1)
 
 
+# Who is on the hub now: visitors from the public Internet (several countries), so the
+# who-is-online map of a synthetic hub has markers with the default offline provider.
+ONLINE_ADDRESSES = ("8.8.8.8", "8.8.4.4", "81.2.69.160", "133.1.2.3", "193.0.6.139", "200.160.2.3")
+
 def visitor_pool(rng: random.Random, n: int = 220) -> list[str]:
     pool = [net + str(i) for net in synth.DOC_NETS for i in range(1, 255)]
     rng.shuffle(pool)
@@ -214,7 +218,7 @@ def build_database(hub: Hub, server, hub_db: str, now: datetime | None = None) -
         stamp = int((now or datetime.now()).timestamp())
         cur.executemany("INSERT INTO jos_session (session_id, time, ip, username, guest, userid) "
                         "VALUES (%s, %s, %s, %s, %s, %s)",
-                        [(f"demo{i}", stamp - rng.randint(0, 3000), synth.doc_ip(rng),
+                        [(f"demo{i}", stamp - rng.randint(0, 3000), rng.choice(ONLINE_ADDRESSES),
                           f"user{1001 + i}" if i % 3 == 0 else "", 0 if i % 3 == 0 else 1,
                           1001 + i if i % 3 == 0 else 0) for i in range(12)])
     conn.close()

@@ -103,3 +103,25 @@ class PtrServer:
     def __exit__(self, *exc) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+def main(argv=None) -> int:
+    """A PTR server of its own (the demo's --keep leaves one running): until SIGTERM, port in --port-file."""
+    import argparse
+    import signal
+    from pathlib import Path
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--synthetic", default="hosts.example.net", help="domain of the names it makes up")
+    ap.add_argument("--port-file", type=Path, required=True)
+    a = ap.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with PtrServer(synthetic=a.synthetic) as server:
+        a.port_file.write_text(f"{server.port}\n")
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -103,12 +103,12 @@ def convert_engines(cur, database: str, say) -> None:
                         "WHERE table_schema = %s AND table_name = 'web' AND index_name <> 'PRIMARY' "
                         "GROUP BY index_name", (database,))
             definitions = dict(cur.fetchall())
-            drops = "".join(f"DROP INDEX {q(i)}, " for i in secondaries)
+            drops = "".join(f"DROP INDEX IF EXISTS {q(i)}, " for i in secondaries)
             cur.execute(f"ALTER TABLE {target} {drops}ENGINE=InnoDB, ALGORITHM=COPY, LOCK=SHARED")
             keep = [i for i in secondaries if i not in REDUNDANT_WEB_INDEXES]
             if keep:
                 cur.execute(f"ALTER TABLE {target} "
-                            + ", ".join(f"ADD INDEX {q(i)} ({definitions[i]})" for i in keep)
+                            + ", ".join(f"ADD INDEX IF NOT EXISTS {q(i)} ({definitions[i]})" for i in keep)
                             + ", ALGORITHM=INPLACE, LOCK=NONE")
         else:
             cur.execute(f"ALTER TABLE {target} ENGINE=InnoDB, ALGORITHM=COPY, LOCK=SHARED")
@@ -116,7 +116,8 @@ def convert_engines(cur, database: str, say) -> None:
     missing = web_indexes_missing(cur, database)
     if missing:
         began = time.monotonic()
-        cur.execute(f"ALTER TABLE {q(database)}.web " + ", ".join(f"ADD {d}" for _, d in missing)
+        cur.execute(f"ALTER TABLE {q(database)}.web "
+                    + ", ".join(f"ADD {d.replace('KEY ', 'KEY IF NOT EXISTS ', 1)}" for _, d in missing)
                     + ", ALGORITHM=INPLACE, LOCK=NONE")
         say(f"  web: indexes {', '.join(n for n, _ in missing)} added back in {time.monotonic() - began:.1f} s "
             f"(an earlier conversion was interrupted before it added them)")
@@ -239,6 +240,22 @@ def _record(cur, database: str, step: Step) -> None:
                 f"VALUES (%s, %s, %s)", (step.id, step.description[:255], version()))
 
 
+def wait_for_unfinished_changes(cur, database: str, say, poll: float = 0.5) -> None:
+    """A migrate killed mid-ALTER leaves the server finishing (or rolling back) that ALTER on its own:
+    wait until no other connection changes this database's tables, then look at them afresh."""
+    shown = False
+    while True:
+        cur.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE id <> CONNECTION_ID() "
+                    "AND db = %s AND info LIKE 'ALTER TABLE%%'", (database,))
+        if not cur.fetchone()[0]:
+            return
+        if not shown:
+            say("  a table change another connection started (an interrupted migrate) is still running on the "
+                "server; waiting for it to finish")
+            shown = True
+        time.sleep(poll)
+
+
 def status(settings, *, record: bool = False) -> list[dict]:
     """Every step with what it has left to do (a live check); record=True records the ones found done."""
     database = settings.db.metrics_db
@@ -276,6 +293,7 @@ def run(settings, *, apply: bool = False, dry_run: bool = False, say=print) -> i
         return 0
     by_id = {s.id: s for s in steps(settings)}
     with dbmod.cursor(settings) as cur:
+        wait_for_unfinished_changes(cur, database, say)
         for s in pending:
             step = by_id[s["id"]]
             say(f"[{step.id}] {step.description}")

@@ -21,9 +21,12 @@ import json
 import time
 from pathlib import Path
 
+import pymysql
+
 from . import coverage, markers, months, registry, version
 from . import db as dbmod
 from .db import quote_ident as q
+from .enrich import geo
 from .errors import UsageError
 
 PERIOD_NAMES = {1: "the month", 0: "calendar year to date", 3: "quarter to date",
@@ -66,9 +69,9 @@ NOTES = {
                          "type), so their bars add up to fewer",
 }
 NOTES_LINK = "docs/tables.md (the summary tables, cell by cell)"
-COVERAGE_NOTE = ("an address is placed in a country by the hub's own geo cache, then by the configured provider "
-                 "(geoip.provider; the default offline database knows public addresses only: documentation, "
-                 "private and reserved ranges stay without a country)")
+COVERAGE_NOTE = ("an address is placed in a country by the hub's own geo cache, then by {provider} "
+                 "(geoip.provider); public addresses only: documentation, private and reserved ranges stay "
+                 "without a country, and so off the who-is-online map")
 RESIDENCE = {3: "United States", 4: "Asia", 5: "Europe", 6: "other"}
 ORGTYPE = {8: "education", 9: "industry", 10: "government", 11: "other"}
 # The names the hub's usage pages give each summary cell (the reference's decoder, docs/usage-tables.md).
@@ -139,8 +142,19 @@ def collect(settings, chosen: list[str]) -> dict:
                         f"WHERE datetime >= %s AND datetime < %s", (lo, hi))
             rows, named, located = cur.fetchone()
             coverage_rows.append({"month": month, "web_rows": rows, "with_host": named, "with_country": located})
+        online = who_is_online(cur, hub, prefix)
     return {"cells": cells, "tools": tools, "resources": resources, "coverage": coverage_rows,
-            "days": pipeline_days(settings, chosen), "stages": stage_seconds(settings, chosen)}
+            "days": pipeline_days(settings, chosen), "stages": stage_seconds(settings, chosen), "online": online}
+
+
+def who_is_online(cur, hub: str, prefix: str) -> dict:
+    """The map's last refresh: sessions in jos_session_geo, and how many have a place."""
+    try:
+        cur.execute(f"SELECT COUNT(*), COUNT(ipLATITUDE) FROM {hub}.{q(prefix + 'session_geo')}")
+    except pymysql.err.ProgrammingError:     # a hub without the table (whoisonline never ran)
+        return {}
+    sessions, located = cur.fetchone()
+    return {"sessions": int(sessions), "located": int(located)}
 
 
 def pipeline_days(settings, chosen: list[str]) -> list[dict]:
@@ -209,6 +223,14 @@ def show(settings, month: str, say=print) -> int:
     for label, _, what in rows:
         say(f"  {label}: {what}" + (f". Note: {NOTES[label]}" if label in NOTES else ""))
     say(f"  (exact rules: {NOTES_LINK})")
+    with dbmod.cursor(settings) as cur:
+        lo, hi = months.bounds(month)
+        cur.execute("SELECT COUNT(*), COUNT(NULLIF(NULLIF(ipcountry, ''), '-')) FROM web WHERE datetime >= %s "
+                    "AND datetime < %s", (lo, hi))
+        rows, located = cur.fetchone()
+        online = who_is_online(cur, q(settings.db.hub_db), settings.db.prefix)
+    say(f"located: {located:,} of {rows:,} web rows of {month} have a country, by {geo.provider_name(settings)}"
+        + (f"; who is online now: {online['sessions']} session(s), {online['located']} on the map" if online else ""))
     return 0
 
 
@@ -279,80 +301,129 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
+LEGEND_POINTS = 10          # 13 px on the page (the SVG is shown at its own size, never scaled down)
+AXES_POINTS = 330           # the width of a chart's data area, less its axis and legend
+
+
+def _label_axes(ax, name: str, xlabel: str, ylabel: str, *, counts_on: str = "y") -> None:
+    """Axis titles with units (found by the browser test through their ids), integer ticks for counts."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.xaxis.label.set_gid(f"{name}-x-title")
+    ax.yaxis.label.set_gid(f"{name}-y-title")
+    axis = ax.yaxis if counts_on == "y" else ax.xaxis
+    axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=3))
+    ax.grid(axis=counts_on, color="#ddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _legend_outside(ax, name: str) -> None:
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=LEGEND_POINTS, frameon=False)
+    legend.set_gid(f"{name}-legend")
+
+
+def _thin_labels(ax, labels: list[str]) -> None:
+    """Category labels along x, every k-th one, horizontal: as many as fit without touching."""
+    widest = max((len(label) for label in labels), default=1) * 6.5 + 14      # points, at 10 pt
+    fit = max(2, int(AXES_POINTS // widest))
+    step = max(1, -(-len(labels) // fit))
+    ax.set_xticks(range(len(labels))[::step], labels[::step])
+
+
 def charts(data: dict, chosen: list[str]) -> dict[str, str]:
-    """Title -> inline SVG."""
+    """Title -> inline SVG: every chart with axis titles and units, linear count axes, the legend outside
+    the data, labels that never overlap; each title says which population it counts."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     # Titles and labels are the hub's text (resource and tool names), never TeX: '$' is a dollar sign.
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "figure.figsize": (8, 3),
-                         "text.parse_math": False, "text.usetex": False})
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "figure.figsize": (8, 3.2),
+                         "figure.constrained_layout.use": True, "text.parse_math": False, "text.usetex": False,
+                         "axes.spines.top": False, "axes.spines.right": False})
     out, series = {}, monthly_series(data, chosen)
     x = [r["month"] for r in series]
+    at = list(range(len(x)))
 
     def val(r, key):
         value = r.get(key)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
+    def done(title, fig):
+        out[title] = _svg(fig)
+        plt.close(fig)
+
     fig, ax = plt.subplots()
     bottom = [0.0] * len(series)
     for key in ("registered users who logged in", "interactive visitors", "download visitors"):
         ys = [val(r, key) for r in series]
-        ax.bar(x, ys, bottom=bottom, label=key)
+        ax.bar(at, ys, bottom=bottom, label=key)
         bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
-    ax.plot(x, [val(r, "simulation users") for r in series], color="black", marker="o", label="simulation users")
-    ax.set_title("Users per month (period: the month)")
-    ax.legend(fontsize=7)
-    ax.tick_params(axis="x", rotation=45)
-    out["Users per month"] = _svg(fig)
-    plt.close(fig)
+    ax.plot(at, [val(r, "simulation users") for r in series], color="black", marker="o", label="simulation users")
+    ax.set_title("Users of each month, by kind (the month's cells)")
+    _thin_labels(ax, x)
+    _label_axes(ax, "users", "month", "users (distinct, in the month)")
+    _legend_outside(ax, "users")
+    done("Users per month", fig)
 
     fig, ax = plt.subplots()
-    for key in ("sessions (15 min+ or with jobs)", "visits", "web hits"):
-        ax.plot(x, [val(r, key) for r in series], marker="o", label=key)
-    ax.set_yscale("symlog")
-    ax.set_title("Sessions, visits and web hits per month")
-    ax.legend(fontsize=7)
-    ax.tick_params(axis="x", rotation=45)
-    out["Sessions and hits per month"] = _svg(fig)
-    plt.close(fig)
+    for key in ("sessions (15 min+ or with jobs)", "visits"):
+        ax.plot(at, [val(r, key) for r in series], marker="o", label=key)
+    ax.set_title("Web sessions and visits of each month")
+    _thin_labels(ax, x)
+    _label_axes(ax, "sessions", "month", "sessions (in the month)")
+    _legend_outside(ax, "sessions")
+    done("Sessions and visits per month", fig)
+
+    fig, ax = plt.subplots()
+    ax.plot(at, [val(r, "web hits") for r in series], marker="o", color="tab:green", label="web hits")
+    ax.set_title("Web hits of each month (requests kept by the import)")
+    _thin_labels(ax, x)
+    _label_axes(ax, "hits", "month", "requests (in the month)")
+    _legend_outside(ax, "hits")
+    done("Web hits per month", fig)
 
     if chosen:
         last, cells = chosen[-1], data["cells"]
-        fig, (left, right) = plt.subplots(1, 2)
-        for ax, names, title in ((left, RESIDENCE, "residence"), (right, ORGTYPE, "organisation")):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8))
+        fig.suptitle(f"Users of {last} (all kinds) whose residence or organisation type is known")
+        for ax, names, title, name in ((left, RESIDENCE, "residence", "residence"),
+                                       (right, ORGTYPE, "organisation type", "orgtype")):
             values = [number(cells.get(("summary_user_vals", last, 1, c, 1))) or 0 for c in names]
-            ax.barh(list(names.values()), values)
-            ax.set_title(f"Users of {last} (all kinds, where known) by {title}")
-        out["Where users come from"] = _svg(fig)
-        plt.close(fig)
-    for items, title in ((data["tools"], "Top tools by simulation users"),
-                         (data["resources"], "Top resources by visitors")):
+            ax.barh(list(names.values()), values, label="users")
+            ax.set_title(f"by {title}")
+            _label_axes(ax, name, "users (distinct)", title, counts_on="x")
+        done("Where users come from", fig)
+    for items, title, unit in ((data["tools"], "Top tools by simulation users", "simulation users (distinct)"),
+                               (data["resources"], "Top resources by visitors", "visitors (distinct)")):
         if items:
-            fig, ax = plt.subplots(figsize=(8, 0.3 * len(items) + 1))
-            ax.barh([n for n, _ in items][::-1], [v for _, v in items][::-1])
-            ax.set_title(f"{title}, {chosen[-1]}")
-            out[title] = _svg(fig)
-            plt.close(fig)
+            name = title.split()[1]
+            fig, ax = plt.subplots(figsize=(8, 0.32 * len(items) + 1.2))
+            ax.barh([n for n, _ in items][::-1], [v for _, v in items][::-1], label=unit.split(" (")[0])
+            ax.set_title(f"{title}, {chosen[-1]} (the month)")
+            _label_axes(ax, name, unit, "tool" if name == "tools" else "resource", counts_on="x")
+            _legend_outside(ax, name)
+            done(title, fig)
     if data["days"]:
+        days = [d["day"] for d in data["days"]]
         fig, ax = plt.subplots()
-        ax.plot([d["day"] for d in data["days"]], [d["web_rows"] for d in data["days"]], label="web rows")
-        ax.plot([d["day"] for d in data["days"]], [d["crawlers"] for d in data["days"]], label="crawler lines")
-        ax.set_xticks([d["day"] for d in data["days"]][:: max(1, len(data["days"]) // 8)])
-        ax.tick_params(axis="x", rotation=45)
-        ax.set_title("Rows imported per day")
-        ax.legend(fontsize=7)
-        out["Rows imported per day"] = _svg(fig)
-        plt.close(fig)
+        ax.plot(range(len(days)), [d["web_rows"] for d in data["days"]], label="web rows kept")
+        ax.plot(range(len(days)), [d["crawlers"] for d in data["days"]], label="crawler lines left out")
+        ax.set_title("What the import kept, day by day")
+        _thin_labels(ax, days)
+        _label_axes(ax, "days", "day (of the log)", "lines / rows (per day)")
+        _legend_outside(ax, "days")
+        done("Rows imported per day", fig)
     return out
 
 
 def table_html(headers, rows) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class=wide><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None, say=print) -> Path:
@@ -391,7 +462,11 @@ def build(settings, chosen: list[str] | None = None, out_dir: Path | None = None
     sections.append("<h2>Every month</h2>" + table_html(list(series[0]) if series else [],
                                                       [[_short(v, compact=False) if k != "month" else v
                                                         for k, v in r.items()] for r in series]))
-    sections.append(f"<h2>Reverse DNS and country coverage</h2><p class=meta>{html.escape(COVERAGE_NOTE)}.</p>"
+    note = COVERAGE_NOTE.format(provider=geo.provider_name(settings))
+    online = data.get("online") or {}
+    note += (f". Who is online now: {online.get('sessions', 0)} session(s), {online.get('located', 0)} on the map"
+             if online else "")
+    sections.append(f"<h2>Reverse DNS and country coverage</h2><p class=meta>{html.escape(note)}.</p>"
                     + table_html(
         ["month", "web rows", "with a host", "with a country"],
         [[c["month"], c["web_rows"], _percent(c["with_host"], c["web_rows"]),
@@ -415,13 +490,16 @@ def _percent(part, whole) -> str:
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body {{ font-family: sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 60em; padding: 0 0.5em; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }}
 th, td {{ border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
 dl {{ font-size: 0.85em; }} dt {{ font-weight: bold; }} dd {{ margin: 0 0 0.4em 1em; }}
-.meta {{ color: #666; font-size: 0.85em; }} figure {{ margin: 0; }} svg {{ max-width: 100%; height: auto; }}
+.meta {{ color: #666; font-size: 0.85em; }}
+td {{ white-space: nowrap; }} .wide, figure {{ overflow-x: auto; margin: 0; }}
+svg {{ max-width: none; height: auto; }}
 </style></head>
 <body>
 {body}

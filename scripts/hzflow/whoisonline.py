@@ -106,7 +106,8 @@ def refresh(settings, *, dry_run: bool = False, resolver=None, provider=None, sa
         located = _locate(settings, cur, geo_table, provider)
         markers = _write_xml(cur, geo_table, target)
         cur.execute(stale, (IDLE_SECONDS,))
-    say(f"whoisonline: {len(ips)} new addresses named, {located} located, {markers} map markers in {target}")
+    say(f"whoisonline: {len(ips)} new addresses named, {located} located by {geo.provider_name(settings)}, "
+        f"{markers} map markers in {target}")
     return {"stage": "whoisonline", "named": len(ips), "located": located, "markers": markers}
 
 

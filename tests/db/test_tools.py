@@ -102,3 +102,27 @@ def test_whoisonline_escapes_hostile_names_in_the_map(ready_hub, tmp_path):
     assert root.tag == "markers" and {m.tag for m in root} == {"marker"} and len(root) == 1
     assert set(root[0].attrib) == {"lat", "lng", "info", "bot"}
     assert "<script>alert" in root[0].get("info") and "</script>.org" in root[0].get("info")  # text, not markup
+
+
+def test_the_default_offline_provider_draws_a_map_out_of_the_box(ready_hub, tmp_path):
+    """No geo service, no key: every located address is on the map, at its country's centre."""
+    import xml.etree.ElementTree as ET
+
+    maps = tmp_path / "hub" / "app" / "site" / "stats" / "maps"
+    maps.mkdir(parents=True)
+    ready_hub.write_config()                                       # geoip: the default (offline)
+    now = int(datetime.now().timestamp())
+    ready_hub.hub_query("INSERT INTO jos_session (session_id, time, ip, username, guest, userid) VALUES "
+                        "('a', %s, '8.8.8.8', 'alice', 0, 1), ('b', %s, '8.8.4.4', '', 1, 0), "
+                        "('c', %s, '81.2.69.160', '', 1, 0), ('d', %s, '203.0.113.9', '', 1, 0)",
+                        (now - 10, now - 20, now - 30, now - 40))
+    ready_hub.hzflow("whoisonline")
+    geo = dict((s, (c, lat, lng)) for s, c, lat, lng in ready_hub.hub_query(
+        "SELECT session_id, countrySHORT, ipLATITUDE, ipLONGITUDE FROM jos_session_geo"))
+    assert geo["a"][0] == "US" and 24 < geo["a"][1] < 50 and -125 < geo["a"][2] < -66      # inside the US
+    assert geo["c"][0] == "GB" and 49 < geo["c"][1] < 61 and -9 < geo["c"][2] < 2          # inside Britain
+    assert geo["d"] == ("-", None, None)                                                   # documentation range
+    root = ET.fromstring((maps / "whoisonline.xml").read_text())
+    assert len(root) == 2                           # two places: the US's two addresses on one marker
+    assert {(round(float(m.get("lat"))), round(float(m.get("lng")))) for m in root} == {
+        (round(geo["a"][1]), round(geo["a"][2])), (round(geo["c"][1]), round(geo["c"][2]))}

@@ -109,9 +109,34 @@ def test_snakemake_s_own_report_includes_it(reported, tmp_path):
     assert out.exists() and out.stat().st_size > 10_000
 
 
+# Measured in the rendered page: every chart's axis titles, its legend's text size on screen, and the
+# boxes of all its texts, none of which may overlap another (tick labels, titles, legend entries).
+CHART_CHECK = """
+const out = [];
+for (const svg of document.querySelectorAll('figure svg')) {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const titles = ['x-title', 'y-title'].map(k => svg.querySelector(`[id$="-${k}"] text`))
+                                        .map(t => t ? t.textContent.trim() : '');
+  const legend = [...svg.querySelectorAll('[id$="-legend"] text')]
+                   .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  const boxes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+                   .map(t => [t.textContent.trim(), t.getBoundingClientRect()]);
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, r] = boxes[i], [b, q] = boxes[j];
+    const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+    const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+    if (w > 1 && h > 1) overlaps.push([a, b]);
+  }
+  out.push({titles, legend, overlaps, texts: boxes.length});
+}
+return out;
+"""
+
+
 @pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
                     reason="Debian's chromium and chromium-driver are not installed (./dev/bootstrap.sh as root)")
-def test_the_report_renders_in_a_real_browser_without_errors(reported, tmp_path):
+def test_the_report_renders_readably_at_page_and_phone_width(reported, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -123,17 +148,23 @@ def test_the_report_renders_in_a_real_browser_without_errors(reported, tmp_path)
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    SCREENSHOTS.mkdir(exist_ok=True)
     try:
         page = reported.work / "report" / reported.site / "index.html"
-        driver.get(page.as_uri())
-        assert driver.title == f"{reported.site} usage"
-        assert len(driver.find_elements("css selector", "svg")) >= 4
-        assert driver.find_element("css selector", "h1").text.startswith(reported.site)
-        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-        assert errors == []
-        SCREENSHOTS.mkdir(exist_ok=True)
-        driver.save_screenshot(str(SCREENSHOTS / "report.png"))
+        for width, shot in ((1200, "report.png"), (390, "report-phone.png")):
+            driver.set_window_size(width, 2400)
+            driver.get(page.as_uri())
+            assert driver.title == f"{reported.site} usage"
+            assert driver.find_element("css selector", "h1").text.startswith(reported.site)
+            charts = driver.execute_script(CHART_CHECK)
+            assert len(charts) >= 5 and sum(bool(c["legend"]) for c in charts) >= 4
+            for chart in charts:
+                assert all(chart["titles"]), chart                    # both axes have a title
+                assert min(chart["legend"], default=10) >= 10, chart       # a legend, where there is one
+                assert chart["overlaps"] == [], chart
+            errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+            assert errors == []
+            driver.save_screenshot(str(SCREENSHOTS / shot))
+            assert (SCREENSHOTS / shot).stat().st_size > 10_000
     finally:
         driver.quit()
-    assert (SCREENSHOTS / "report.png").stat().st_size > 10_000
-

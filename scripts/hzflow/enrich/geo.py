@@ -17,6 +17,7 @@ IPv4 (IPv6 clients) get '-', as in the reference, which cannot key them.
 from __future__ import annotations
 
 import ipaddress
+from functools import cache
 
 from .. import db as dbmod
 from ..db import quote_ident as q
@@ -134,8 +135,25 @@ class ServiceProvider:
         return out
 
 
+@cache
+def country_centre(code: str) -> tuple[float, float] | tuple[None, None]:
+    """A country's centre (latitude, longitude) from countryinfo's bundled data, for the map.
+
+    The offline database answers countries only; the who-is-online map needs
+    a point, and a country's centre is the honest one (every address of a
+    country on one marker, as the map merges markers of one place).
+    """
+    from countryinfo import CountryInfo
+
+    try:
+        lat, lng = CountryInfo(code).latlng()[:2]
+        return float(lat), float(lng)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None, None
+
+
 class OfflineProvider:
-    """geoip2fast's bundled country database; answers only countries."""
+    """geoip2fast's bundled country database; answers countries, placed at their centre."""
 
     caches_answers = False
 
@@ -158,8 +176,15 @@ class OfflineProvider:
             r = self.db.lookup(str(ipaddress.IPv4Address(n)))
             code = (r.country_code or "").strip()
             if len(code) == 2 and code != "--":
-                out[n] = (code, r.country_name or "-", "-", "-", None, None)
+                out[n] = (code, r.country_name or "-", "-", "-", *country_centre(code))
         return out
+
+
+def provider_name(settings) -> str:
+    """Which provider places addresses, as status lines and the report say it."""
+    if settings.get("geoip", "provider") == "service":
+        return f"the geo service {settings.get('geoip', 'url')} (countries and cities)"
+    return "the offline database (geoip2fast: countries, each placed at its centre by countryinfo)"
 
 
 def provider_for(settings):
