@@ -318,9 +318,12 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
 
     root = out / "plan-tree"
     shutil.rmtree(root, ignore_errors=True)
+    fresh_metrics(server, out)               # every run checks its database login (preflight)
     data = {"site": "bench", "db": server.db_config(hub_db="bench_hub", metrics_db="bench_metrics"),
             "paths": {"apache_daily": str(root / "apache" / "daily"), "hub_daily": str(root / "hub" / "daily"),
-                      "work_dir": str(root / "work")}}
+                      "work_dir": str(root / "work")}, "report": {"enabled": False}}
+    for daily in (root / "apache" / "daily", root / "hub" / "daily"):
+        daily.mkdir(parents=True)
     config = out / "bench-plan.yaml"
     config.write_text(yaml.safe_dump(data))
     config.chmod(0o600)

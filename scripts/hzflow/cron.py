@@ -223,7 +223,7 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
     say(f"hzflow cron: FAILED ({errors.NAMES.get(code, code)}, exit status {code}) after {seconds:.1f} s")
     for f in failures:
         say(f"  {f['stage']} {f['unit']}: {f.get('error', '?')}")
-        if f["stage"] != "workflow":
+        if f["stage"] not in ("workflow", preflight.STAGE):
             say(f"      log: {f['log']}")
     if any(f["stage"] == "workflow" for f in failures):
         tail = [line for line in text.splitlines() if line.strip()][-8:]

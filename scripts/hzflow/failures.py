@@ -80,10 +80,21 @@ def note_unrecorded_failures(settings, began: float, text: str, rc: int) -> None
     for job in found:
         stage = registry.STAGE_OF_RULE.get(job.rule, job.rule)
         unit = "batch" if job.rule == registry.IMPORT_RULE else job.unit
+        if job.rule == registry.IMPORT_RULE and any(s == registry.IMPORTED for s, _ in recorded):
+            continue      # a day that failed keeps the import pending (its next batch): it is on record already
+        if not _ran_since(settings, job.rule, unit, began):
+            continue      # not part of this run (a target left out, --until): pending, not failed
         if (stage, unit) in recorded or (job.rule == registry.rule_of(registry.IMPORTED)
                                          and (registry.IMPORTED, unit) in recorded):
             continue
         _record(settings, stage, unit, job.rule, errors.UNEXPECTED, f"job {job.rule} {unit} failed; see its log")
+
+
+def _ran_since(settings, rule: str, unit: str, began: float) -> bool:
+    """Whether a job of this rule and unit started in the run that began then (its log was opened)."""
+    folder = settings.work_dir / "logs" / settings.site / rule
+    pattern = "*.log" if rule == registry.IMPORT_RULE else f"{unit}.*.log"
+    return folder.is_dir() and any(log.stat().st_mtime >= began - 1 for log in folder.glob(pattern))
 
 
 def _record(settings, stage: str, unit: str, step: str, code: int, error: str) -> None:
