@@ -362,7 +362,7 @@ def bench_plan(server: sandbox.Server, out: Path, years: int = 15) -> None:
     idle = time.perf_counter() - t
     print(f"plan benchmark: {len(cov.months)} months ({years} years) up to date, {n:,} days with markers "
           f"and {2 * n:,} archived logs")
-    print(f"  hzflow plan (snakemake -n): {took:6.2f} s: {lines[0] if lines else ''}")
+    print(f"  hzflow plan (snakemake --detailed-summary): {took:6.2f} s: {lines[-1] if lines else ''}")
     print(f"  hzflow cron with nothing new: {idle:6.2f} s")
 
 
