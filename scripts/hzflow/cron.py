@@ -10,103 +10,25 @@ with -q, and for each failed job its log and its first error line.
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import coverage, errors, events, markers, months, preflight, registry
-from .config import WORKFLOW_ROOT, Settings, config_homes
+from . import coverage, errors, events, markers, preflight, registry
+from .config import Settings
 from .errors import UsageError
 from .failures import failed_since, note_unrecorded_failures
 from .failures import failures as on_record
+from .invocation import service_env, snakemake_argv, translate
 from .locks import HUB_LOCK, LOCK_FD_VAR, Lock
 from .plan import plan
 
-SNAKEFILE = WORKFLOW_ROOT / "Snakefile"
-PROFILE = WORKFLOW_ROOT / "profiles" / "default"
 LOCK_NAME = HUB_LOCK
 # Snakemake options after which nothing was built: such a run is no "last successful run".
 NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
              "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}
-# Snakemake options whose values are targets (files), where hzflow also accepts month names.
-TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P", "--prioritize",
-                  "--forcerun-until"}
-
-
-def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
-    """Exactly the plain Snakemake command an operator would type (docs/snakemake.md), with the
-    interpreter that runs hzflow; run in the work directory, which the config also sets as the
-    workflow's (Snakemake's own run log goes where it starts)."""
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(settings.path),
-            "--workflow-profile", str(PROFILE), *extra]
-
-
-def service_env(settings: Settings) -> dict:
-    """The environment of Snakemake and its jobs: caches and configs under the work directory.
-
-    A service account's home is often not writable (apache, www-data):
-    Snakemake's source cache, matplotlib's font cache and anything else that
-    follows the XDG rules must land where hzflow may write.
-    """
-    return {**os.environ, **config_homes(settings)}
-
-
-# ------------------------------------------------------------ month names
-def target_path(settings, name: str, *, first: bool) -> str:
-    """A month name as a marker: 'STAGE/YYYY-MM' is that stage's; a bare month is its first
-    stage (first=True: for -R, the whole month and what follows) or its last one built."""
-    stage, _, month = name.rpartition("/")
-    if stage not in registry.MONTH_TARGETS:
-        built = coverage.Coverage(settings).stages(month)
-        stage = built[0] if first else built[-1]
-    return markers.target(settings, markers.marker(settings, stage, month))
-
-
-def _is_month_name(arg: str) -> bool:
-    stage, _, month = arg.rpartition("/")
-    return months.is_month(month) and (not stage or stage in registry.MONTH_TARGETS)
-
-
-_MONTHISH = re.compile(r"(?:[\w-]+/)?\d{4}-\d{1,2}")
-
-
-def translate(settings, args: list[str]) -> list[str]:
-    """Snakemake arguments with month names turned into marker paths.
-
-    `--month M` (the reference's habit) names a month as a target.  A word
-    that looks like a month and is not one (2026-13) is an argument error,
-    not something for Snakemake to guess at.
-    """
-    out, option, args = [], None, list(args)
-    while args:
-        arg = args.pop(0)
-        if arg in ("--month", "--day") or arg.startswith(("--month=", "--day=")):
-            value = arg.split("=", 1)[1] if "=" in arg else (args.pop(0) if args else "")
-            month = value[:7] if arg.startswith("--day") else value
-            if not months.is_month(month):
-                raise UsageError(f"{arg.split('=')[0]}: expected "
-                                 f"{'a day as YYYY-MM-DD' if arg.startswith('--day') else 'a month as YYYY-MM'},"
-                                 f" got {value!r}")
-            args.insert(0, month)
-            continue
-        if arg.startswith("-"):
-            option = arg if arg in TARGET_OPTIONS else None
-            out.append(arg)
-            continue
-        if _is_month_name(arg):
-            out.append(target_path(settings, arg, first=option in ("-R", "--forcerun")))
-        elif os.path.isabs(arg) and Path(arg).is_relative_to(settings.work_dir):
-            out.append(markers.target(settings, arg))        # Snakemake names its files relative to work_dir
-        elif _MONTHISH.fullmatch(arg):
-            raise UsageError(f"{arg}: not a month (YYYY-MM, 01 to 12) or STAGE/YYYY-MM with a stage of "
-                             f"{', '.join(registry.MONTH_TARGETS)}")
-        else:
-            out.append(arg)
-    return out
 
 
 # ------------------------------------------------------------ the run

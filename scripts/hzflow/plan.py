@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from . import errors, months, registry
+from .invocation import TARGET_OPTIONS, service_env, snakemake_argv, translate
 
 PENDING = "update pending"
 # Snakemake's statuses, as a plan says them.
@@ -73,8 +74,6 @@ def pending_jobs(rows: list[dict], forced: set[str] = frozenset()) -> list[Job]:
 
 def summary(settings, extra: list[str]) -> tuple[int, str]:
     """(exit status, output) of `snakemake --detailed-summary` with the operator's arguments."""
-    from .cron import service_env, snakemake_argv, translate
-
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     r = subprocess.run(snakemake_argv(settings, ["--detailed-summary", *translate(settings, extra)]),
                        capture_output=True, text=True, env=service_env(settings), cwd=settings.work_dir)
@@ -82,8 +81,6 @@ def summary(settings, extra: list[str]) -> tuple[int, str]:
 
 
 def forced_targets(settings, extra: list[str]) -> set[str]:
-    from .cron import TARGET_OPTIONS, translate
-
     out, option = set(), None
     for arg in translate(settings, extra):
         if arg.startswith("-"):

@@ -369,22 +369,20 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
     _legend_outside(ax, "users")
     done("Users per month", fig)
 
-    fig, ax = plt.subplots()
-    for key in ("sessions (15 min+ or with jobs)", "visits"):
-        ax.plot(at, [val(r, key) for r in series], marker="o", label=key)
-    ax.set_title("Web sessions and visits of each month")
-    _thin_labels(ax, x)
-    _label_axes(ax, "sessions", "month", "sessions (in the month)")
-    _legend_outside(ax, "sessions")
-    done("Sessions and visits per month", fig)
+    def month_lines(chart, name, keys, title, ylabel, colors):
+        fig, ax = plt.subplots()
+        for key, color in zip(keys, colors, strict=True):
+            ax.plot(at, [val(r, key) for r in series], marker="o", color=color, label=key)
+        ax.set_title(title)
+        _thin_labels(ax, x)
+        _label_axes(ax, name, "month", ylabel)
+        _legend_outside(ax, name)
+        done(chart, fig)
 
-    fig, ax = plt.subplots()
-    ax.plot(at, [val(r, "web hits") for r in series], marker="o", color="tab:green", label="web hits")
-    ax.set_title("Web hits of each month (requests kept by the import)")
-    _thin_labels(ax, x)
-    _label_axes(ax, "hits", "month", "requests (in the month)")
-    _legend_outside(ax, "hits")
-    done("Web hits per month", fig)
+    month_lines("Sessions and visits per month", "sessions", ("sessions (15 min+ or with jobs)", "visits"),
+                "Web sessions and visits of each month", "sessions (in the month)", ("tab:blue", "tab:orange"))
+    month_lines("Web hits per month", "hits", ("web hits",), "Web hits of each month (requests kept by the import)",
+                "requests (in the month)", ("tab:green",))
 
     if chosen:
         last, cells = chosen[-1], data["cells"]

@@ -8,8 +8,8 @@ import yaml
 from hzflow import config as hzconfig
 from hzflow import coverage, markers, months, registry
 from hzflow.cli import _split_passthrough
-from hzflow.cron import translate
 from hzflow.imports.logparse import LineDates
+from hzflow.invocation import translate
 
 
 @pytest.fixture

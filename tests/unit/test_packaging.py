@@ -59,8 +59,8 @@ def test_a_plain_install_imports_every_module_and_carries_the_workflow(tmp_path)
         "assert hzflow.__file__.startswith(sys.argv[1]), hzflow.__file__\n"
         "for m in pkgutil.walk_packages(hzflow.__path__, 'hzflow.'):\n"
         "    importlib.import_module(m.name)\n"
-        "from hzflow import cron\n"
-        "assert cron.SNAKEFILE.is_file() and cron.PROFILE.is_dir()\n"
+        "from hzflow import invocation\n"
+        "assert invocation.SNAKEFILE.is_file() and invocation.PROFILE.is_dir()\n"
         "print('ok', len(list(pkgutil.walk_packages(hzflow.__path__, 'hzflow.'))))\n")
     r = subprocess.run([sys.executable, "-S", "-c", probe, str(unpacked), sysconfig.get_paths()["purelib"]],
                        capture_output=True, text=True)

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 
-from hzflow import cron, markers, months
+from hzflow import cron, invocation, markers, months
 
 from conftest import months_back
 from logtree import marker_times, write_day
@@ -50,7 +50,7 @@ def ledger(hub) -> list[tuple]:
 def test_a_config_error_found_by_snakemake_itself_names_the_key_and_never_the_password(tree):
     secret = "PwLEAK-9x7Q"
     good = json.loads(json.dumps(tree.settings.raw))
-    snakefile = cron.SNAKEFILE
+    snakefile = invocation.SNAKEFILE
     for broken in ({**good["db"], "password": secret, "pasword": secret}, {**good["db"], "password": [secret]}):
         bad = tree.root / "bad.yaml"
         bad.write_text(json.dumps({**good, "db": broken}))
