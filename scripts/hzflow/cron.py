@@ -170,8 +170,7 @@ def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
 
 def jobs_run(settings, began: float) -> int:
     """The jobs a run did, from the stages' own events (one job may finish two stages: resolve_month)."""
-    done = {(registry.STAGE_OF_RULE.get(registry.BY_NAME[e["stage"]].rule, e["stage"])
-             if e["stage"] in registry.BY_NAME else e["stage"], e["unit"])
+    done = {(registry.BY_NAME[e["stage"]].rule if e["stage"] in registry.BY_NAME else e["stage"], e["unit"])
             for e in events.read(settings, began) if e.get("event") in ("finish", "fail")}
     return len(done)
 

@@ -16,9 +16,8 @@ from .locks import exclusive
 from .markers import dirty_dir, dirty_note, marker
 from .registry import RESOLVED
 
-
-def _outside_a_run(settings, command: str):
-    return exclusive(settings, command, wait=600)
+# Markers are moved only under the hub's lock (a running job would write them back): wait this long for it.
+LOCK_WAIT = 600
 
 
 def mark_dirty(settings, month_list, *, dry_run: bool = False, say=print) -> int:
@@ -33,7 +32,7 @@ def mark_dirty(settings, month_list, *, dry_run: bool = False, say=print) -> int
         why = cov.status_of(outside[0]) if outside[0] in cov.months else "set start_month to include it"
         raise UsageError(f"mark-dirty {', '.join(outside)}: the workflow does not build that now (it builds "
                          f"{cov.months[0]} .. {cov.months[-1]}; {outside[0]}: {why}); nothing was marked")
-    with _outside_a_run(settings, "mark-dirty"):
+    with exclusive(settings, "mark-dirty", LOCK_WAIT):
         for month in month_list:
             built, note = marker(settings, RESOLVED, month), dirty_note(settings, month)
             if not built.exists():
@@ -55,7 +54,7 @@ def clear_dirty(settings, month_list, *, every: bool = False, dry_run: bool = Fa
         month_list = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
     if not month_list:
         say("no month is marked dirty")
-    with _outside_a_run(settings, "clear-dirty"):
+    with exclusive(settings, "clear-dirty", LOCK_WAIT):
         for month in month_list:
             built, note = marker(settings, RESOLVED, month), dirty_note(settings, month)
             if not note.exists():
