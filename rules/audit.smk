@@ -17,7 +17,7 @@ rule audit_month:
         "../envs/hzflow.yaml"
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} audit --month {wildcards.month} "
+        "{params.hzflow} {params.hub} audit --month {wildcards.month} "
         "--marker {output} > {log} 2>&1"

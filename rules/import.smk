@@ -12,7 +12,7 @@ Snakemake's own bookkeeping.
 
 rule import_days:
     output:
-        marker=batch_marker("{key}"),
+        marker=batch_marker(),
     log:
         rule_log("import_days", "{key}"),
     benchmark:
@@ -21,11 +21,11 @@ rule import_days:
     conda:
         "../envs/hzflow.yaml"
     resources:
-        db_writers=1,
+        **WRITER,
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
-        days=" ".join(u.day for u in COVERAGE.pending),
+        hub=hub_args,
+        days=import_days,
     shell:
-        "{params.hzflow} --config {params.config} import-days {params.days} "
+        "{params.hzflow} {params.hub} import-days {params.days} "
         "--marker {output.marker} > {log} 2>&1"

@@ -6,7 +6,7 @@ rule report:
         report_inputs,
     output:
         report(
-            f"report/{SITE}/index.html",
+            "report/{hub}/index.html",
             category="Usage",
             caption="../config/report-caption.rst",
         ),
@@ -17,6 +17,6 @@ rule report:
         "../envs/hzflow.yaml"
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} report --publish > {log} 2>&1"
+        "{params.hzflow} {params.hub} report --publish > {log} 2>&1"

@@ -19,12 +19,12 @@ rule resolve_month:
     conda:
         "../envs/hzflow.yaml"
     resources:
-        db_writers=1,
+        **WRITER,
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} resolve-month {wildcards.month} "
+        "{params.hzflow} {params.hub} resolve-month {wildcards.month} "
         "--imported-marker {output.imported} --marker {output.resolved} > {log} 2>&1"
 
 
@@ -37,7 +37,7 @@ rule note_dns_retry:
         "../envs/hzflow.yaml"
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} note-dns-retry {wildcards.month} "
+        "{params.hzflow} {params.hub} note-dns-retry {wildcards.month} "
         "{wildcards.attempt} --marker {output} > {log} 2>&1"

@@ -14,10 +14,10 @@ rule sessionize_month:
     conda:
         "../envs/hzflow.yaml"
     resources:
-        db_writers=1,
+        **WRITER,
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} sessionize-month {wildcards.month} "
+        "{params.hzflow} {params.hub} sessionize-month {wildcards.month} "
         "--marker {output} > {log} 2>&1"

@@ -19,10 +19,10 @@ rule summarize:
     conda:
         "../envs/hzflow.yaml"
     resources:
-        db_writers=1,
+        **WRITER,
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} summarize --month {wildcards.month} "
+        "{params.hzflow} {params.hub} summarize --month {wildcards.month} "
         "--marker {output} > {log} 2>&1"

@@ -20,10 +20,10 @@ rule tool_stats:
     conda:
         "../envs/hzflow.yaml"
     resources:
-        db_writers=1,
+        **WRITER,
     params:
         hzflow=HZFLOW,
-        config=CONFIG_FILE,
+        hub=hub_args,
     shell:
-        "{params.hzflow} --config {params.config} tool-stats {wildcards.month} "
+        "{params.hzflow} {params.hub} tool-stats {wildcards.month} "
         "--marker {output} > {log} 2>&1"

@@ -149,3 +149,9 @@ def make_hub(server, ptr):
 def ready_hub(hub) -> Hub:
     """A hub whose metrics database is initialised (empty exclude and bot lists) beside an empty hub database."""
     return hub.make_ready()
+
+
+@pytest.fixture(scope="session")
+def hub_kit():
+    """(Hub, drop), for fixtures of a wider scope than make_hub's (a module's twins)."""
+    return Hub, drop

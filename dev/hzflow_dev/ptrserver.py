@@ -7,7 +7,7 @@ synthetic name `host-a-b-c-d.<domain>` for any public address when
 answer back without blocking the others (a slow upstream resolver);
 `silent` never answers (a resolver that times out), `unanswered` never
 answers for those addresses (a resolver that fails for some).  `queries`
-counts what it was asked.
+counts what it was asked, `asked` how often each address was.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
+from collections import Counter
 
 from dnslib import PTR, QTYPE, RCODE, RR, DNSRecord
 
@@ -41,6 +42,7 @@ class _Protocol(asyncio.DatagramProtocol):
             return
         reply = request.reply()
         qname = str(request.q.qname)
+        owner.asked[owner.address_of(qname)] += 1
         if owner.address_of(qname) in owner.unanswered:
             return
         name = owner.name_for(qname) if request.q.qtype == QTYPE.PTR else None
@@ -60,6 +62,7 @@ class PtrServer:
                  delay: float = 0.0, silent: bool = False, port: int = 0, unanswered=()):
         self.names, self.synthetic, self.unanswered = dict(names or {}), synthetic, set(unanswered)
         self.delay, self.silent, self.queries, self.port = delay, silent, 0, port
+        self.asked: Counter = Counter()
         self._ready = threading.Event()
 
     @property

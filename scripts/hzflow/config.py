@@ -338,8 +338,8 @@ class Settings:
 
     @property
     def tmp_dir(self) -> Path:
-        """hzflow's own scratch space (bulk-load files); emptied by cron under its lock."""
-        return self.work_dir / "tmp"
+        """hzflow's own scratch space (bulk-load files), one per hub; emptied by cron under its lock."""
+        return self.work_dir / "tmp" / self.site
 
     @property
     def malformed_samples(self) -> int:

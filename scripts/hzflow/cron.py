@@ -22,17 +22,15 @@ from .errors import UsageError
 from .failures import failed_since, note_unrecorded_failures
 from .failures import failures as on_record
 from .invocation import service_env, snakemake_argv, translate
-from .locks import HUB_LOCK, LOCK_FD_VAR, Lock
+from .locks import LOCK_FD_VAR, Lock, hub_lock_path
 from .plan import plan
-
-LOCK_NAME = HUB_LOCK
 # Snakemake options after which nothing was built: such a run is no "last successful run".
 NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
              "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}
 
 
 # ------------------------------------------------------------ the run
-def _has_snakemake_lock(work_dir: Path) -> bool:
+def has_snakemake_lock(work_dir: Path) -> bool:
     locks = work_dir / ".snakemake" / "locks"
     return locks.is_dir() and any(locks.iterdir())
 
@@ -70,12 +68,12 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
     if DRY_RUN_SET.intersection(extra):
         return plan(settings, [a for a in extra if a not in DRY_RUN_SET], say=say)
     targets = translate(settings, extra)
-    lock_path = settings.work_dir / LOCK_NAME
+    lock_path = hub_lock_path(settings)
 
     def waiting(path):
         say(f"hzflow: another run holds {path}; waiting up to {wait:.0f} s for it to end")
 
-    lock = Lock(settings, LOCK_NAME, wait=wait, on_wait=None if quiet else waiting)
+    lock = Lock(lock_path, wait=wait, on_wait=None if quiet else waiting)
     with lock as held:
         if not held:
             if wait:
@@ -93,7 +91,7 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
         from .adopt import require
 
         require(settings, record=not NOT_A_RUN.intersection(extra))
-        if _has_snakemake_lock(settings.work_dir):
+        if has_snakemake_lock(settings.work_dir):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
                            cwd=settings.work_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock)
@@ -133,8 +131,8 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
                               or errors.UNEXPECTED)
     if not NOT_A_RUN.intersection(extra):
         if rc == 0:
-            _record_success(settings, began, seconds, jobs)
-        _monitor(settings, began, seconds, code, say)
+            record_success(settings, began, seconds, jobs)
+        write_monitoring(settings, began, seconds, code, say)
     if rc == 0:
         workflow_failure = markers.failure_record(settings, "workflow", "run")
         workflow_failure.unlink(missing_ok=True)
@@ -155,7 +153,7 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
     return code
 
 
-def _monitor(settings, began: float, seconds: float, code: int, say) -> None:
+def write_monitoring(settings, began: float, seconds: float, code: int, say) -> None:
     """The Prometheus textfile; a monitoring file that cannot be written is said, never fails the run."""
     cov = coverage.Coverage(settings)
     last = markers.read(markers.last_run(settings)) or {}
@@ -175,7 +173,7 @@ def jobs_run(settings, began: float) -> int:
     return len(done)
 
 
-def _record_success(settings, began: float, seconds: float, jobs: int) -> None:
+def record_success(settings, began: float, seconds: float, jobs: int) -> None:
     markers.write(markers.last_run(settings),
                   {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "finished_epoch": round(time.time()),
                    "started_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(began)),

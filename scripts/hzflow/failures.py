@@ -60,17 +60,19 @@ def failures(settings) -> list[dict]:
     return sorted(out, key=lambda r: r["recorded"])
 
 
-def note_unrecorded_failures(settings, began: float, text: str, rc: int) -> None:
+def note_unrecorded_failures(settings, began: float, text: str, rc: int, found=None) -> None:
     """Failures that no job recorded itself (a job that died before hzflow ran, a rule outside the
     stages): each gets a failure record and an event, so status and monitoring see it.
 
-    Which jobs failed is read from Snakemake's machine-readable summary of the DAG (plan.failed_jobs);
+    Which jobs failed is read from Snakemake's machine-readable summary of the DAG (plan.failed_jobs,
+    or `found`);
     a run that stopped before any job (a bad argument) is recorded as the workflow's own failure.
     """
     from .plan import failed_jobs
 
     recorded = {(f.get("stage"), f.get("unit")) for f in failed_since(settings, began)}
-    found = [] if rc == 2 else failed_jobs(settings)
+    if found is None:           # a fleet run passes each hub's share of its one summary
+        found = [] if rc == 2 else failed_jobs(settings)
     if not found and not recorded:
         tail = [line for line in text.splitlines() if line.strip()][-1:] or ["(no output)"]
         message = f"snakemake stopped (exit {rc}) before any job failed: {tail[0].strip()[:300]}"

@@ -46,12 +46,18 @@ def _absolute_configs(args: list[str]) -> tuple[list[str], Path | None]:
 
 
 def work_dir_of(config: Path | None) -> Path | None:
-    """The config's work directory, or None when it cannot be read (Snakemake then says why)."""
-    path = config or (Path(os.environ[hzconfig.ENV_VAR]) if os.environ.get(hzconfig.ENV_VAR) else None)
-    if path is None:
+    """The config's (or fleet file's) work directory, or None when it cannot be read (Snakemake then says why)."""
+    from . import fleet
+
+    chosen = config or os.environ.get(hzconfig.ENV_VAR) or os.environ.get(fleet.ENV_VAR)
+    if not chosen:
         return None
+    path = Path(chosen)
     try:
-        return hzconfig.Settings(path, hzconfig.read_yaml(path)).work_dir
+        data = hzconfig.read_yaml(path)
+        if fleet.is_fleet(data):
+            return fleet.Fleet.from_mapping(data, path.resolve()).work_dir
+        return hzconfig.Settings(path, data).work_dir
     except (hzconfig.ConfigError, TypeError, AttributeError, ValueError):
         return None
 

@@ -1,7 +1,9 @@
-"""The hub's locks: cron, rebuilds and whoisonline never write one hub at the same time.
+"""The hub's locks: cron, rebuilds, whoisonline and fleet runs never write one hub at the same time.
 
-A cron tick that finds the lock taken exits at once (the next tick comes in
-a few minutes); a command an operator typed (rebuild) waits for it, up to a
+Each hub has one lock, in its own state directory (hubs may share a work
+directory): a single-hub run and a fleet run take the same one.  A cron
+tick that finds the lock taken exits at once (the next tick comes in a few
+minutes); a command an operator typed (rebuild) waits for it, up to a
 limit, and then says to try again.
 """
 
@@ -11,22 +13,27 @@ import fcntl
 import os
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from .errors import Busy
 
-# The hub's lock: cron, rebuild, adopt, migrate --apply, mark-dirty and a plain `snakemake` run each hold it
-# while they write.
+# The hub's lock (in state/<site>/): cron, rebuild, adopt, migrate --apply, mark-dirty, a plain `snakemake`
+# run and a fleet run each hold it while they write.
 HUB_LOCK = ".hzflow-cron.lock"
-# The descriptor of the hub's lock that `hzflow cron` holds and hands to the Snakemake it starts.
+# The descriptors of the hubs' locks that `hzflow cron` holds and hands to the Snakemake it starts.
 LOCK_FD_VAR = "HZFLOW_LOCK_FD"
 
 
-class Lock:
-    """`with Lock(settings, name) as held:` — held is False when another process kept it past `wait` seconds."""
+def hub_lock_path(settings) -> Path:
+    return settings.site_state / HUB_LOCK
 
-    def __init__(self, settings, name: str, wait: float = 0.0, on_wait=None):
-        settings.work_dir.mkdir(parents=True, exist_ok=True)
-        self.path = settings.work_dir / name
+
+class Lock:
+    """`with Lock(path) as held:` — held is False when another process kept it past `wait` seconds."""
+
+    def __init__(self, path: Path, wait: float = 0.0, on_wait=None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.wait, self.on_wait = wait, on_wait
         self.file = open(self.path, "a")
 
@@ -61,27 +68,33 @@ def exclusive(settings, command: str, wait: float, say=print):
     def waiting(path):
         say(f"hzflow {command}: another run holds {path}; waiting up to {wait:.0f} s for it to end")
 
-    with Lock(settings, HUB_LOCK, wait=wait, on_wait=waiting) as held:
+    with Lock(hub_lock_path(settings), wait=wait, on_wait=waiting) as held:
         if not held:
-            raise Busy(f"{command}: another run held {settings.work_dir / HUB_LOCK} for more than {wait:.0f} s; "
+            raise Busy(f"{command}: another run held {hub_lock_path(settings)} for more than {wait:.0f} s; "
                        f"nothing was done: run the command again once it has ended (hzflow status shows the "
                        f"runs), or give --wait more seconds")
         yield
 
 
 def handed_down(settings) -> bool:
-    """Whether this process was given the hub's lock, held, by the hzflow command that started it."""
-    fd = os.environ.get(LOCK_FD_VAR, "")
-    if not fd.isdigit():
-        return False
+    """Whether this process was given the hub's lock, held, by the hzflow command that started it
+    (one descriptor per hub, comma-separated, for a fleet)."""
     try:
-        given, ours = os.fstat(int(fd)), os.stat(settings.work_dir / HUB_LOCK)
-        if (given.st_dev, given.st_ino) != (ours.st_dev, ours.st_ino):
-            return False
-        fcntl.flock(int(fd), fcntl.LOCK_EX | fcntl.LOCK_NB)   # the same open file: succeeds only if it is ours
-        return True
+        ours = os.stat(hub_lock_path(settings))
     except OSError:
         return False
+    for fd in os.environ.get(LOCK_FD_VAR, "").split(","):
+        if not fd.isdigit():
+            continue
+        try:
+            given = os.fstat(int(fd))
+            if (given.st_dev, given.st_ino) != (ours.st_dev, ours.st_ino):
+                continue
+            fcntl.flock(int(fd), fcntl.LOCK_EX | fcntl.LOCK_NB)   # the same open file: succeeds only if ours
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def for_workflow(settings) -> Lock | None:
@@ -89,7 +102,7 @@ def for_workflow(settings) -> Lock | None:
     for the run's length); Busy when another run has it."""
     if handed_down(settings):
         return None
-    lock = Lock(settings, HUB_LOCK)
+    lock = Lock(hub_lock_path(settings))
     if not lock.__enter__():
         lock.__exit__()
         raise Busy(f"another run (hzflow cron, rebuild, adopt, or snakemake) holds {lock.path}; nothing was "

@@ -71,12 +71,16 @@ def last_run(settings) -> Path:
 
 
 def target(settings, path: str | os.PathLike) -> str:
-    """A state path as Snakemake names it: relative to the work directory (its working directory)."""
+    """A path as Snakemake names it: state/<site>/… for the hub's state (wherever paths.state_dir puts
+    it: the workflow links state/<site> there), else relative to the work directory."""
     path = Path(path)
-    try:
-        return str(path.relative_to(settings.work_dir))
-    except ValueError:
-        return str(path)
+    for base, name in ((settings.site_state, f"state/{settings.site}"), (settings.work_dir, "")):
+        try:
+            rest = path.relative_to(base)
+        except ValueError:
+            continue
+        return f"{name}/{rest}" if name else str(rest)
+    return str(path)
 
 
 def dns_retry_note(settings, month: str, attempt: int) -> Path:

@@ -57,7 +57,7 @@ def xml_path(settings) -> Path | None:
 
 def _names(settings, cur, ips: list[str], resolver=None) -> dict[str, str]:
     """ip -> host for the addresses that have an answer (cache first, then the resolver)."""
-    cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
+    cache = dns.cache_table(settings, cur)
     fresh, args = dns.fresh_condition(settings)
     cur.execute(f"SELECT ip, status, host FROM {cache} WHERE ip IN %s AND {fresh}", (ips, *args))
     known = {ip: (status, host) for ip, status, host in cur.fetchall()}
@@ -175,7 +175,7 @@ def _attr(value) -> str:
 
 def run_locked(settings, *, dry_run: bool = False, say=print) -> int:
     """whoisonline under its own non-blocking flock: a second one exits 0 at once."""
-    with Lock(settings, ".hzflow-whoisonline.lock") as held:
+    with Lock(settings.site_state / ".hzflow-whoisonline.lock") as held:
         if not held:
             say(f"whoisonline: another run holds the lock ({datetime.now():%H:%M:%S}); nothing to do")
             return 0

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 
-from hzflow import cron, invocation, markers, months
+from hzflow import invocation, locks, markers, months
 
 from conftest import months_back
 from logtree import marker_times, write_day
@@ -258,7 +258,7 @@ def test_report_months_are_checked_and_a_hand_report_never_overwrites_the_publis
 def test_a_rebuild_waits_for_a_running_cron_or_fails_saying_so(tree, today):
     tree.hzflow("cron", "-q")
     first = closed(tree, today)[0]
-    lock = tree.work / cron.LOCK_NAME
+    lock = locks.hub_lock_path(tree.settings)
     held = subprocess.Popen(["flock", str(lock), "sleep", "4"])
     time.sleep(0.5)
     try:

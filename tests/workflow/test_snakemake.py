@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from hzflow import coverage, launcher, markers, months, registry
+from hzflow import coverage, launcher, locks, markers, months, registry
 from hzflow_dev import dumps
 
 from logtree import marker_times
@@ -94,8 +94,8 @@ def test_each_stage_forced_by_its_short_target_reruns_it_and_what_follows_only(t
 
 
 def test_plain_snakemake_and_hzflow_commands_never_run_together(tree, today, tmp_path):
-    lock = tree.work / ".hzflow-cron.lock"
-    tree.work.mkdir(parents=True, exist_ok=True)
+    lock = locks.hub_lock_path(tree.settings)
+    lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as held:                                 # a hzflow command (or run) holds the hub
         fcntl.flock(held, fcntl.LOCK_EX)
         r = snakemake(tree, cwd=tmp_path, check=False)

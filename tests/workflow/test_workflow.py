@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from hzflow import months, registry
+from hzflow import locks, months, registry
 from hzflow_dev import synth
 
 from conftest import months_back
@@ -137,24 +137,24 @@ def test_rebuilding_a_month_reimports_without_duplicating_a_row(tree):
 
 
 def test_a_second_cron_exits_at_once_while_one_runs(tree):
-    tree.work.mkdir(parents=True, exist_ok=True)
-    with open(tree.work / ".hzflow-cron.lock", "a") as held:
+    tree.settings.site_state.mkdir(parents=True, exist_ok=True)
+    with open(locks.hub_lock_path(tree.settings), "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         quiet = tree.hzflow("cron", "-q", timeout=60)
         r = tree.hzflow("cron", timeout=60)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     assert r.returncode == 0 and "another run holds" in r.stdout
-    assert db_state(tree)[0] == [] and not (tree.work / "state").exists()
+    assert db_state(tree)[0] == [] and not list((tree.work / "state").rglob("*.json"))
 
 
 def test_whoisonline_has_a_lock_of_its_own_and_is_quiet(tree):
     (tree.root / "hub" / "app" / "site" / "stats" / "maps").mkdir(parents=True)
-    tree.work.mkdir(parents=True, exist_ok=True)
-    with open(tree.work / ".hzflow-cron.lock", "a") as cron_lock:
+    tree.settings.site_state.mkdir(parents=True, exist_ok=True)
+    with open(locks.hub_lock_path(tree.settings), "a") as cron_lock:
         fcntl.flock(cron_lock, fcntl.LOCK_EX)                  # a long pipeline run does not delay the map
         r = tree.hzflow("whoisonline")
         assert r.stdout == "" and (tree.root / "hub/app/site/stats/maps/whoisonline.xml").exists()
-        with open(tree.work / ".hzflow-whoisonline.lock", "a") as held:
+        with open(tree.settings.site_state / ".hzflow-whoisonline.lock", "a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             r = tree.hzflow("whoisonline", "-v", timeout=60)
     assert r.returncode == 0 and "another run holds the lock" in r.stdout
@@ -168,7 +168,7 @@ def test_a_stale_snakemake_lock_and_leftovers_are_cleared_under_the_flock(tree):
     state.mkdir(parents=True)
     leftover = state / ".2026-01-01.json.x1y2z3"
     leftover.write_text("")
-    scratch = tree.work / "tmp" / "rows-abc"
+    scratch = tree.settings.tmp_dir / "rows-abc"
     scratch.mkdir(parents=True)
     tree.hzflow("cron")
     assert db_state(tree)[0] and not leftover.exists() and not scratch.exists()

@@ -18,8 +18,8 @@ import time
 import traceback
 
 from .. import config as cfgmod
-from .. import errors, markers, refcli, version
-from . import operator, reference, stage
+from .. import errors, fleet, markers, refcli, version
+from . import fleet_cli, operator, reference, stage
 from .common import adder
 
 
@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "science gateways, as a Snakemake workflow")
     p.add_argument("--version", action=_Version, nargs=0, help="print hzflow's version and exit")
     p.add_argument("--config", metavar="FILE", help=f"hzflow config file (default: ${cfgmod.ENV_VAR})")
+    p.add_argument("--fleet", metavar="FILE", help="a fleet file: cron, plan, status and report of every hub "
+                   "in it (default: $HZFLOW_FLEET, when no hub config is given)")
+    p.add_argument("--hub", metavar="NAME", help="with --fleet: any command, for this hub of the fleet")
     add = adder(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     operator.register(add)
     stage.register(add)
@@ -44,16 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _OWN_OPTIONS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+# hzflow's options that take a value, anywhere on the line.
+_VALUED = ("--config", "--fleet", "--hub")
 
 
 def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
     """For cron and plan: hzflow's own words, and everything else verbatim for snakemake."""
     words, i, command_at = list(argv), 0, None
     while i < len(words):
-        if words[i] == "--config":
+        if words[i] in _VALUED:
             i += 2
             continue
-        if words[i].startswith("--config="):
+        if words[i].startswith(tuple(f"{o}=" for o in _VALUED)):
             i += 1
             continue
         command_at = i
@@ -63,11 +68,11 @@ def _split_passthrough(argv: list[str]) -> tuple[list[str], list[str] | None]:
     own, rest, j = words[:command_at + 1], [], command_at + 1
     while j < len(words):
         w = words[j]
-        if w == "--config" and j + 1 < len(words):
+        if w in _VALUED and j + 1 < len(words):
             own += [w, words[j + 1]]
             j += 2
             continue
-        if w.startswith("--config="):
+        if w.startswith(tuple(f"{o}=" for o in _VALUED)):
             own.append(w)
         elif w in _OWN_OPTIONS:
             own.append(w)
@@ -94,7 +99,10 @@ def main(argv=None) -> int:
     settings = None
     umask, environment = os.umask(markers.UMASK), dict(os.environ)
     try:
-        settings = cfgmod.load(args.config)
+        fleet_file = fleet_mode(args)
+        if fleet_file and not args.hub:
+            return fleet_cli.run(fleet_file, args)
+        settings = fleet_hub(fleet_file, args.hub) if fleet_file else cfgmod.load(args.config)
         os.environ.update(cfgmod.config_homes(settings))
         return args.func(settings, args) or 0
     except KeyboardInterrupt:
@@ -115,6 +123,25 @@ def main(argv=None) -> int:
         os.umask(umask)
         os.environ.clear()
         os.environ.update(environment)
+
+
+def fleet_mode(args) -> str | None:
+    """The fleet file a command is for: --fleet, or $HZFLOW_FLEET when no hub config is named at all."""
+    if args.fleet:
+        if args.config:
+            raise errors.UsageError("give --config (one hub) or --fleet (with --hub for one of its hubs), not both")
+        return args.fleet
+    if args.hub:
+        if os.environ.get(fleet.ENV_VAR) and not args.config:
+            return os.environ[fleet.ENV_VAR]
+        raise errors.UsageError("--hub names a hub of a fleet: give --fleet FILE too")
+    if not args.config and not os.environ.get(cfgmod.ENV_VAR) and os.environ.get(fleet.ENV_VAR):
+        return os.environ[fleet.ENV_VAR]
+    return None
+
+
+def fleet_hub(fleet_file: str, name: str) -> cfgmod.Settings:
+    return fleet.Fleet.load(fleet_file).hub(name)
 
 
 def _reader_went_away() -> int:

@@ -56,7 +56,8 @@ def adder(sub):
     def add(name, func, help, dry_run=True, aliases=()):
         sp = sub.add_parser(name, help=help, description=help, aliases=list(aliases))
         sp.set_defaults(func=func)
-        sp.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        for option in ("--config", "--fleet", "--hub"):
+            sp.add_argument(option, metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         if dry_run:
             sp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
         return sp

@@ -83,6 +83,13 @@ def cmd_whoisonline(settings, a):
     return run_locked(settings, dry_run=a.dry_run, say=say if a.verbose else lambda _text: None)
 
 
+def cmd_check_config(settings, a):
+    from .. import markers
+    say(f"hub {settings.site}: config {settings.path} is valid (work_dir {settings.work_dir})")
+    if a.marker:
+        markers.write(a.marker, {"site": settings.site, "config": str(settings.path)})
+
+
 def cmd_cron(settings, a):
     from ..cron import cron
     return cron(settings, a.snakemake_args, quiet=a.quiet, verbose=a.verbose, say=say)
@@ -158,6 +165,9 @@ def register(add) -> None:
     sp = add("doctor", cmd_doctor, "check config, database, schema, directories, log sources, resolvers",
              dry_run=False)
     sp.add_argument("--fix", action="store_true", help="first bring the database to head (what init does)")
+    sp = add("check-config", cmd_check_config, "check the config (a fleet's: every hub's) and say what is wrong",
+             dry_run=False)
+    marker_option(sp, "(workflow) write this marker when the config is valid")
     sp = add("status", cmd_status, "per month and stage: built, failed, waiting; the last run", dry_run=False)
     sp.add_argument("--json", action="store_true", help="the same, as JSON (for monitoring)")
     sp = add("report", cmd_report, "write the usage report: one HTML page with charts, and CSV files",

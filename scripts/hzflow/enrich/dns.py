@@ -1,8 +1,8 @@
 """resolve-dns: reverse DNS for the period's rows that have no host yet.
 
 Each distinct address is asked once (aiodns `query_dns(…, "PTR")`, bounded
-concurrency, a per-query timeout and retry) unless `hzflow_dns_cache` holds
-an answer younger than its TTL (a name: `dns.ttl_days`; no name:
+concurrency, a per-query timeout and retry) unless `hzflow_dns_cache` (the hub's, or
+the one a fleet's hubs share) holds an answer younger than its TTL (a name: `dns.ttl_days`; no name:
 `dns.negative_ttl_days`).  Timeouts and server failures are never cached and
 never written as '?': those rows stay empty, the step says how many
 addresses went unanswered, and the month stage asks them again after
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from .. import db as dbmod
@@ -28,6 +29,8 @@ from .window import days
 BATCH = 5000
 # A resolver that has not answered one of this many queries is not there.
 PROBE = 20
+# Seconds a hub waits for another hub of its shared cache to finish asking.
+SHARED_WAIT = 1800
 
 
 class Resolver:
@@ -107,6 +110,41 @@ def fresh_condition(settings, alias: str = "") -> tuple[str, tuple]:
             f"({a}status = 'none' AND {a}resolved_at >= %s))", (named, nameless))
 
 
+def cache_table(settings, cur) -> str:
+    """The PTR cache the hub reads and fills: its own, or the one a fleet's hubs share (dns.shared_cache,
+    made on first use with the same columns), so an address one hub asked is not asked by another."""
+    own = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
+    shared = settings.get("dns", "shared_cache")
+    if not shared:
+        return own
+    cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                "AND TABLE_NAME = 'hzflow_dns_cache'", (shared,))
+    if not cur.fetchone()[0]:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS {q(shared)}")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {q(shared)}.hzflow_dns_cache LIKE {own}")
+    return f"{q(shared)}.hzflow_dns_cache"
+
+
+@contextmanager
+def asking_alone(settings, cur):
+    """While one hub of a shared cache asks the resolver, the others wait, then find its answers cached.
+
+    A server lock (GET_LOCK): it holds across hosts (a cluster's nodes) and
+    goes with the connection when a job is killed.  A hub that waited
+    SHARED_WAIT seconds asks anyway: duplicate questions, never a stall.
+    """
+    shared = settings.get("dns", "shared_cache")
+    if not shared:
+        yield
+        return
+    name = f"hzflow-dns-{shared}"[:64]
+    cur.execute("SELECT GET_LOCK(%s, %s)", (name, SHARED_WAIT))
+    try:
+        yield
+    finally:
+        cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
+
+
 def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
                 dry_run: bool = False, say=print) -> dict:
     """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop).
@@ -122,10 +160,10 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         return {**stats, "status": "disabled"}
     col = tables.date_column(table)
     tbl = f"{q(database)}.{q(table)}"
-    cache = f"{q(settings.db.metrics_db)}.hzflow_dns_cache"
     fresh, fresh_args = fresh_condition(settings, "c")
     started = time.monotonic()
     with dbmod.cursor(settings) as cur:
+        cache = cache_table(settings, cur)
         cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
                     "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
         for lo, hi in days(start, stop):
@@ -143,7 +181,8 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             stats["status"] = "dry-run"
             return stats
         if total > cached:
-            _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
+            with asking_alone(settings, cur):
+                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
         for lo, hi in days(start, stop):
             stats["rows"] += cur.execute(
                 f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
