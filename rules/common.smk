@@ -142,7 +142,8 @@ def hold_hub_lock():
 
 
 # Each run's job logs are kept: the run's start is in their names (cron prunes them after logs.keep_days).
-RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
+# Jobs on a cluster parse the workflow again: they are handed the run's stamp in the environment.
+RUN_STAMP = os.environ.setdefault("HZFLOW_RUN_STAMP", time.strftime("%Y%m%d-%H%M%S"))
 
 
 def rule_log(rule_name, unit):

@@ -24,6 +24,7 @@ from .failures import failures as on_record
 from .invocation import service_env, snakemake_argv, translate
 from .locks import LOCK_FD_VAR, Lock, hub_lock_path
 from .plan import plan
+
 # Snakemake options after which nothing was built: such a run is no "last successful run".
 NOT_A_RUN = {"-n", "--dry-run", "--dryrun", "--report", "--lint", "--list", "-l", "--summary", "-S",
              "--detailed-summary", "-D", "--dag", "--rulegraph", "--unlock", "--touch", "-t"}

@@ -24,12 +24,22 @@ TARGET_OPTIONS = {"-R", "--forcerun", "--until", "-U", "--omit-from", "-O", "-P"
                   "--forcerun-until"}
 
 
-def snakemake_argv(settings: Settings, extra: list[str]) -> list[str]:
+def profile_dir(name: str | None) -> Path:
+    """A profile by name (default, slurm: the shipped ones) or by its directory."""
+    if not name or name == "default":
+        return PROFILE
+    shipped = PROFILE.parent / name
+    return shipped if "/" not in name and shipped.is_dir() else Path(name).expanduser()
+
+
+def snakemake_argv(settings, extra: list[str]) -> list[str]:
     """Exactly the plain Snakemake command an operator would type (docs/snakemake.md), with the
     interpreter that runs hzflow; run in the work directory, which the config also sets as the
-    workflow's (Snakemake's own run log goes where it starts)."""
+    workflow's (Snakemake's own run log goes where it starts).  settings: a hub's, or a Fleet
+    (whose `profile` may send the jobs to a cluster)."""
+    profile = profile_dir(settings.get("profile") if hasattr(settings, "names") else None)
     return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(settings.path),
-            "--workflow-profile", str(PROFILE), *extra]
+            "--workflow-profile", str(profile), *extra]
 
 
 def service_env(settings: Settings) -> dict:

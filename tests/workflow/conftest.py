@@ -11,8 +11,10 @@ import os
 from datetime import date, timedelta
 
 import pytest
+from fleettree import build_twins
 
 from hzflow import months
+from hzflow_dev.ptrserver import PtrServer
 
 from logtree import write_day
 
@@ -50,3 +52,16 @@ def tree(ready_hub, today):
     ready_hub.write_config(start_month=f"{first:%Y-%m}")
     ready_hub.days = days
     return ready_hub
+
+
+@pytest.fixture(scope="session")
+def counting_ptr():
+    """A PTR server of the fleet tests alone: how often each address was asked (PtrServer.asked)."""
+    with PtrServer(synthetic="hosts.example.net") as ptr:
+        yield ptr
+
+
+@pytest.fixture(scope="session")
+def twins(server, hub_kit, counting_ptr, tmp_path_factory):
+    """The fleet tests' hubs, each built by its own cron: their tables (fleettree.build_twins)."""
+    return build_twins(server, hub_kit, tmp_path_factory.mktemp("twins"), counting_ptr.nameserver)

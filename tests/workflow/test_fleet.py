@@ -20,81 +20,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 
 import pytest
 import yaml
+from fleettree import FIRST_DAY, GOOD, OWN_CACHE, TODAY, _hub, assert_equal_to_twins, fleet_cmd
 
 from hzflow import locks, months
 from hzflow.fleet import Fleet
-from hzflow_dev import dumps, hubsim
-from hzflow_dev.ptrserver import PtrServer
 
 pytestmark = pytest.mark.workflow
-
-FIRST_DAY = date(2025, 10, 18)
-TODAY = date(2025, 12, 6)
-GOOD = {"alpha": 3, "beta": 4}
-
-
-def simulated(site: str, seed: int) -> hubsim.Hub:
-    return hubsim.Hub(site, FIRST_DAY, TODAY - timedelta(days=1), visits_per_day=10, seed=seed)
-
-
-# hzflow's own PTR cache: a fleet's hubs share one (dns_cache), so a hub's own stays empty.
-OWN_CACHE = "hzflow_dns_cache"
-
-
-def canonical(hub):
-    tables = dumps.canonical(hub.server, hub.metrics_db, hub.hub_db)
-    tables.pop(OWN_CACHE, None)
-    return tables
-
-
-def fleet_cmd(fleet_file, *args, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hzflow.cli", "--fleet", str(fleet_file), *map(str, args)],
-                          capture_output=True, text=True, **kw)
-
-
-@pytest.fixture(scope="module")
-def module_env():
-    """Today pinned for the module's fixtures (the autouse fixture pins it per test only)."""
-    old = os.environ.get(months.TODAY_VAR)
-    os.environ[months.TODAY_VAR] = str(TODAY)
-    yield
-    if old is None:
-        os.environ.pop(months.TODAY_VAR, None)
-    else:
-        os.environ[months.TODAY_VAR] = old
-
-
-@pytest.fixture(scope="module")
-def counting_ptr():
-    with PtrServer(synthetic="hosts.example.net") as ptr:
-        yield ptr
-
-
-def _hub(kit, server, root, name, seed, nameserver, **config):
-    root.mkdir(parents=True, exist_ok=True)
-    hub = kit[0](server, root, site=name, nameserver=nameserver)
-    hub.init()
-    sim = simulated(name, seed)
-    hubsim.build_database(sim, server, hub.hub_db)
-    hubsim.write_logs(sim, hub.root, TODAY)
-    hub.write_config(start_month=months.of(FIRST_DAY), **config)
-    return hub
-
-
-@pytest.fixture(scope="module")
-def twins(server, hub_kit, module_env, counting_ptr, tmp_path_factory):
-    """Each good hub built by its own `hzflow cron`: what every fleet run must leave."""
-    root = tmp_path_factory.mktemp("twins")
-    made = {name: _hub(hub_kit, server, root / name, name, seed, counting_ptr.nameserver) for name, seed in GOOD.items()}
-    for hub in made.values():
-        hub.hzflow("cron", "-q")
-    yield {name: canonical(hub) for name, hub in made.items()}
-    hub_kit[1](server, made.values())
-
 
 @pytest.fixture
 def fleet(server, hub_kit, counting_ptr, tmp_path, today, monkeypatch):
@@ -117,12 +51,6 @@ def fleet(server, hub_kit, counting_ptr, tmp_path, today, monkeypatch):
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{shared}`")
     conn.close()
-
-
-def assert_equal_to_twins(hubs, twins):
-    for name, hub in hubs.items():
-        diff = dumps.differences(canonical(hub), twins[name])
-        assert not diff, f"{name}: " + "\n".join(diff[:20])
 
 
 def test_one_fleet_run_builds_each_good_hub_as_its_own_cron_and_says_which_failed(fleet, twins, counting_ptr):

@@ -92,7 +92,7 @@ class RunHubs:
     def writer_resources(self) -> dict:
         """The resources a heavy job of hub w.hub takes: its hub's and its database server's."""
         resources = {}
-        for name, member in self.members.items():
+        for name in self.members:
             resources[HUB_RESOURCE + slug(name)] = lambda w, name=name: int(w.hub == name)
         for server in {m.server for m in self.members.values()}:
             resources[SERVER_RESOURCE + slug(server)] = \

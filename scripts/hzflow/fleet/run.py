@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import errors, preflight
-from ..cron import NOT_A_RUN, has_snakemake_lock, write_monitoring, record_success, clear_leftovers, jobs_run
+from ..cron import NOT_A_RUN, clear_leftovers, has_snakemake_lock, jobs_run, record_success, write_monitoring
 from ..failures import failed_since, note_unrecorded_failures
 from ..invocation import service_env, snakemake_argv
 from ..locks import LOCK_FD_VAR, Lock, hub_lock_path

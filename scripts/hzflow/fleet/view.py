@@ -129,7 +129,7 @@ def report(fleet: Fleet, say=print) -> int:
     parts.append("</ul>")
     names = [n for n in fleet.names if n in by_hub]
     svgs = _charts(by_hub, names, every)
-    for table, rowid, label, what in hubreport.HEADLINE:
+    for _, _, label, what in hubreport.HEADLINE:
         parts.append(f"<h2>{html.escape(label)}</h2><p class=meta>{html.escape(what)}</p>")
         if label in svgs:
             parts.append(f"<figure>{svgs[label]}</figure>")
