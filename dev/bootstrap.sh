@@ -42,12 +42,15 @@ if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2
     "$PY" -m venv .venv
 fi
+# The SLURM executor plugin only where a cluster is used (HZFLOW_TEST_SLURM=1, bench fleet-slurm).
+extras=test
+if [ "${HZFLOW_TEST_SLURM:-}" = 1 ]; then extras=test,slurm; fi
 stamp=.venv/.hzflow-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "bootstrap: installing hzflow and its dependencies into .venv" >&2
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! grep -qx "$extras" "$stamp" 2>/dev/null; then
+    echo "bootstrap: installing hzflow and its dependencies ($extras) into .venv" >&2
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e '.[test]'
-    touch "$stamp"
+    .venv/bin/python -m pip install -q -e ".[$extras]"
+    echo "$extras" > "$stamp"
 fi
 # Byte-compile the package once (an environment with PYTHONDONTWRITEBYTECODE
 # would otherwise recompile it in every workflow job).

@@ -161,7 +161,9 @@ def _missing(*paths):
 def _after_imports(hub, *outputs):
     """The pending import, for a stage that has never been built (it runs anyway)."""
     cov = HUBS[hub].coverage
-    return [batch_marker(cov.batch_key, hub)] if cov.pending and _missing(*outputs) else []
+    return (
+        [batch_marker(cov.batch_key, hub)] if cov.pending and _missing(*outputs) else []
+    )
 
 
 def _previous(hub, stage, month):
@@ -236,7 +238,9 @@ def _summarized(hub):
 
 def report_inputs(wildcards):
     """Every summary built now: the report reads them all."""
-    return [marker(registry.SUMMARY, m, wildcards.hub) for m in _summarized(wildcards.hub)]
+    return [
+        marker(registry.SUMMARY, m, wildcards.hub) for m in _summarized(wildcards.hub)
+    ]
 
 
 def hub_targets(hub):

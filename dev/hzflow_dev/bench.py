@@ -460,9 +460,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan",
                                                   "migrate", "reliability"],
-                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate, reliability")
+                    help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate, reliability, "
+                         "fleet, fleet-slurm (not run by default: minutes each)")
     ap.add_argument("--days", type=int, default=92, help="days of logs of the workflow benchmark")
     ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
+    ap.add_argument("--hubs", type=int, default=12, help="hubs of the fleet benchmarks")
+    ap.add_argument("--fleet-visits", type=int, default=120, help="visits a day of each fleet hub")
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--web-rows", type=int, default=10_000_000)
     ap.add_argument("--buffer-pool", default="4G", help="InnoDB buffer pool of the private server")
@@ -474,7 +477,11 @@ def main(argv=None) -> int:
         from .bench_workflow import bench_workflow
         bench_workflow(server, out, a.days, a.visits)
 
-    benches = {"workflow": workflow, "import": lambda srv: bench_import(srv, out, a.lines),
+    def fleet(server, slurm_too=False):
+        from .bench_fleet import bench_fleet
+        bench_fleet(server, out, a.hubs, a.fleet_visits, slurm_too=slurm_too)
+
+    benches = {"workflow": workflow, "fleet": fleet, "fleet-slurm": lambda srv: fleet(srv, slurm_too=True), "import": lambda srv: bench_import(srv, out, a.lines),
                "dns": lambda srv: bench_dns(srv, out), "sessions": lambda srv: bench_sessions(srv, out),
                "summaries": lambda srv: bench_summaries(srv, out, a.web_rows), "plan": lambda srv: bench_plan(srv, out),
                "migrate": lambda srv: bench_migrate(srv, out), "reliability": lambda srv: bench_reliability(srv, out)}

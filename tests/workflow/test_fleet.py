@@ -28,6 +28,8 @@ from fleettree import FIRST_DAY, GOOD, OWN_CACHE, TODAY, _hub, assert_equal_to_t
 from hzflow import locks, months
 from hzflow.fleet import Fleet
 
+from logtree import marker_times
+
 pytestmark = pytest.mark.workflow
 
 @pytest.fixture
@@ -99,6 +101,15 @@ def test_fleet_and_single_hub_runs_take_the_same_hub_lock(fleet):
         r = fleet_cmd(path, "cron", "-q", timeout=60)
     assert r.returncode == 0 and r.stdout == ""
     assert hubs["alpha"].query("SELECT COUNT(*) FROM web") == [(0,)]
+
+    data = yaml.safe_load(path.read_text())                        # beta leaves the fleet; alpha is free
+    del data["hubs"]["beta"]
+    path.write_text(yaml.safe_dump(data))
+    before, rows = marker_times(hubs["beta"]), hubs["beta"].query("SELECT COUNT(*) FROM web")
+    fleet_cmd(path, "cron", "-q", timeout=1200)
+    assert hubs["alpha"].query("SELECT COUNT(*) FROM web")[0][0] > 0
+    assert (hubs["alpha"].work / "state" / "alpha" / "summarized").is_dir()
+    assert marker_times(hubs["beta"]) == before and hubs["beta"].query("SELECT COUNT(*) FROM web") == rows
 
 
 def test_a_fleet_run_killed_at_random_moments_then_plain_snakemake_equals_the_twins(fleet, twins):

@@ -14,11 +14,10 @@ import subprocess
 
 import pytest
 import yaml
+from fleettree import GOOD, TODAY, _hub, assert_equal_to_twins, fleet_cmd
 
 from hzflow import months
 from hzflow_dev import slurm
-
-from fleettree import GOOD, TODAY, _hub, assert_equal_to_twins, fleet_cmd
 
 pytestmark = [pytest.mark.workflow,
               pytest.mark.skipif(os.environ.get("HZFLOW_TEST_SLURM") != "1",
