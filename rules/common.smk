@@ -135,6 +135,7 @@ def hold_hub_lock():
     try:
         for name in sorted(HUBS):
             held.append(locks.for_workflow(HUBS[name].settings))
+            members.make_hub_dirs(HUBS[name].settings)
     except locks.Busy as busy:
         sys.stderr.write(f"hzflow: {busy}\n")
         sys.exit(7)

@@ -461,9 +461,11 @@ def main(argv=None) -> int:
     ap.add_argument("which", nargs="*", default=["workflow", "import", "dns", "sessions", "summaries", "plan",
                                                   "migrate", "reliability"],
                     help="benchmarks to run: workflow, import, dns, sessions, summaries, plan, migrate, reliability, "
-                         "fleet, fleet-slurm (not run by default: minutes each)")
+                         "busy-day, fleet, fleet-slurm (not run by default: minutes each)")
     ap.add_argument("--days", type=int, default=92, help="days of logs of the workflow benchmark")
     ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
+    ap.add_argument("--busy-lines", type=int, default=500_000, help="lines of the busy day")
+    ap.add_argument("--addresses", type=int, default=71_000, help="distinct addresses of the busy day")
     ap.add_argument("--hubs", type=int, default=12, help="hubs of the fleet benchmarks")
     ap.add_argument("--fleet-visits", type=int, default=120, help="visits a day of each fleet hub")
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -481,7 +483,11 @@ def main(argv=None) -> int:
         from .bench_fleet import bench_fleet
         bench_fleet(server, out, a.hubs, a.fleet_visits, slurm_too=slurm_too)
 
-    benches = {"workflow": workflow, "fleet": fleet, "fleet-slurm": lambda srv: fleet(srv, slurm_too=True), "import": lambda srv: bench_import(srv, out, a.lines),
+    def busy_day(server):
+        from .bench_busy_day import bench_busy_day
+        bench_busy_day(server, out, a.busy_lines, a.addresses)
+
+    benches = {"workflow": workflow, "busy-day": busy_day, "fleet": fleet, "fleet-slurm": lambda srv: fleet(srv, slurm_too=True), "import": lambda srv: bench_import(srv, out, a.lines),
                "dns": lambda srv: bench_dns(srv, out), "sessions": lambda srv: bench_sessions(srv, out),
                "summaries": lambda srv: bench_summaries(srv, out, a.web_rows), "plan": lambda srv: bench_plan(srv, out),
                "migrate": lambda srv: bench_migrate(srv, out), "reliability": lambda srv: bench_reliability(srv, out)}

@@ -238,18 +238,22 @@ class DbSettings:
 class Settings:
     path: Path
     raw: dict
+    # The fleet file these settings came from (its defaults under the hub's file): the hub's workflow
+    # runs are that fleet's, restricted to the hub (invocation.py).
+    fleet: Path | None = None
 
     @classmethod
-    def from_mapping(cls, data: dict, path: Path | str = "config") -> "Settings":
+    def from_mapping(cls, data: dict, path: Path | str = "config", fleet: Path | None = None) -> "Settings":
         validate(data, str(path))
-        return cls(Path(path), data)
+        return cls(Path(path), data, fleet)
 
     def overridden(self, section: str, **values) -> "Settings":
         """The same settings with some keys of a section replaced (None: left as it is), validated."""
         changed = {k: v for k, v in values.items() if v is not None}
         if not changed:
             return self
-        return Settings.from_mapping({**self.raw, section: {**self.section(section), **changed}}, self.path)
+        return Settings.from_mapping({**self.raw, section: {**self.section(section), **changed}}, self.path,
+                                     self.fleet)
 
     def section(self, name: str) -> dict:
         return self.raw.get(name) or {}

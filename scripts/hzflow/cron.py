@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import UsageError
 from .failures import failed_since, note_unrecorded_failures
 from .failures import failures as on_record
-from .invocation import service_env, snakemake_argv, translate
+from .invocation import run_dir, service_env, snakemake_argv, translate
 from .locks import LOCK_FD_VAR, Lock, hub_lock_path
 from .plan import plan
 
@@ -92,9 +92,9 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
         from .adopt import require
 
         require(settings, record=not NOT_A_RUN.intersection(extra))
-        if has_snakemake_lock(settings.work_dir):
+        if has_snakemake_lock(run_dir(settings)):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
-                           cwd=settings.work_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           cwd=run_dir(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock)
         if checks:
             return errors.most_severe([code, preflight.report(checks, "hzflow cron", say)])
@@ -114,14 +114,14 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
         out.flush()
         if verbose:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                    pass_fds=(held,), cwd=settings.work_dir)
+                                    pass_fds=(held,), cwd=run_dir(settings))
             for line in proc.stdout:
                 out.write(line)
                 sys.stdout.write(line)
             rc = proc.wait()
         else:
             rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(held,),
-                                cwd=settings.work_dir).returncode
+                                cwd=run_dir(settings)).returncode
     text = run_log.read_text(errors="replace")
     jobs = jobs_run(settings, began)
     if rc:

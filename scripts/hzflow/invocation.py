@@ -38,8 +38,19 @@ def snakemake_argv(settings, extra: list[str]) -> list[str]:
     workflow's (Snakemake's own run log goes where it starts).  settings: a hub's, or a Fleet
     (whose `profile` may send the jobs to a cluster)."""
     profile = profile_dir(settings.get("profile") if hasattr(settings, "names") else None)
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(settings.path),
+    config = getattr(settings, "fleet", None) or settings.path
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--configfile", str(config),
             "--workflow-profile", str(profile), *extra]
+
+
+def run_dir(settings) -> Path:
+    """Where Snakemake runs for these settings: the hub's work_dir, or, for a hub of a fleet file, the
+    fleet's (its run is the fleet's, restricted to the hub)."""
+    if getattr(settings, "fleet", None):
+        from .fleet import Fleet
+
+        return Fleet.load(settings.fleet).work_dir
+    return settings.work_dir
 
 
 def service_env(settings: Settings) -> dict:
@@ -49,7 +60,12 @@ def service_env(settings: Settings) -> dict:
     Snakemake's source cache, matplotlib's font cache and anything else that
     follows the XDG rules must land where hzflow may write.
     """
-    return {**os.environ, **config_homes(settings)}
+    env = {**os.environ, **config_homes(settings)}
+    if getattr(settings, "fleet", None):
+        from .fleet.members import ONLY_VAR
+
+        env[ONLY_VAR] = settings.site
+    return env
 
 
 # ------------------------------------------------------------ month names

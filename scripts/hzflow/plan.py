@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from . import errors, months, registry
-from .invocation import TARGET_OPTIONS, service_env, snakemake_argv, translate
+from .invocation import TARGET_OPTIONS, run_dir, service_env, snakemake_argv, translate
 
 PENDING = "update pending"
 # Snakemake's statuses, as a plan says them.
@@ -74,9 +74,10 @@ def pending_jobs(rows: list[dict], forced: set[str] = frozenset()) -> list[Job]:
 
 def summary(settings, extra: list[str]) -> tuple[int, str]:
     """(exit status, output) of `snakemake --detailed-summary` with the operator's arguments."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    where = run_dir(settings)
+    where.mkdir(parents=True, exist_ok=True)
     r = subprocess.run(snakemake_argv(settings, ["--detailed-summary", *translate(settings, extra)]),
-                       capture_output=True, text=True, env=service_env(settings), cwd=settings.work_dir)
+                       capture_output=True, text=True, env=service_env(settings), cwd=where)
     return r.returncode, r.stdout + ("\n" + r.stderr if r.returncode else "")
 
 

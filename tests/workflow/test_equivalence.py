@@ -9,16 +9,16 @@ the first minutes of the next day) is processed
       first, then `analyze --month M` and `summarize --month M` for each month, and for the
       current month what the reference's daily tick does (here: its tool statistics);
   (b) by one `hzflow cron` over the same logs, laid out as logrotate leaves them;
-  (c) by `hzflow cron` killed (kill -9 of its process group) at ten random moments, rerun each
+  (c) by `hzflow cron` killed (kill -9 of its process group) at six random moments (HZFLOW_EQUIVALENCE_KILLS), rerun each
       time, then once to the end;
   (e) by plain `snakemake` with the shipped profile (hzflow-snakemake), to the end, and killed at
-      five random moments (each followed by the `--unlock` Snakemake asks for), then to the end;
+      half as many random moments (each followed by the `--unlock` Snakemake asks for), then to the end;
   (d) by two other runs from scratch: a plain one, and one that first runs only up to the
       last month's enrichment;
 
 and every table hzflow writes, in the metrics and the hub database, must be identical
 (`web.sessionid` and `toolstart.sessionid` compared through the session they point to).
-HZFLOW_EQUIVALENCE_DAYS / _VISITS make it larger (./dev/bench.sh runs it at a larger size).
+HZFLOW_EQUIVALENCE_DAYS / _VISITS / _KILLS make it larger (./dev/bench.sh runs it at a larger size).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.workflow
 
 FIRST_DAY = date(2025, 9, 24)
 TODAY = date(2025, 12, 8)
-KILLS = 10
+KILLS = int(os.environ.get("HZFLOW_EQUIVALENCE_KILLS", "6"))
 
 
 def simulated() -> hubsim.Hub:

@@ -98,7 +98,7 @@ class Fleet:
         if self.get("dns_cache") and not (own.get("dns") or {}).get("shared_cache"):
             data = laid_over(data, {"dns": {"shared_cache": self.get("dns_cache")}})
         data.setdefault("site", name)
-        settings = cfgmod.Settings.from_mapping(data, hub_file)
+        settings = cfgmod.Settings.from_mapping(data, hub_file, fleet=self.path)
         if settings.site != name:
             raise ConfigError(f"{hub_file}: its site is {settings.site!r}, but the fleet names it {name!r}: "
                               f"name the hub by its site in {self.path}")

@@ -113,11 +113,19 @@ def _hub_dirs(settings) -> dict[str, Path]:
             "report": settings.work_dir / "report" / settings.site}
 
 
+def make_hub_dirs(settings) -> None:
+    """The hub's own directories, made by a real run (a dry run writes nothing of the hub's)."""
+    for real in _hub_dirs(settings).values():
+        real.mkdir(parents=True, exist_ok=True)
+
+
 def link_hub_dirs(work_dir: Path, settings) -> str | None:
-    """Make <work_dir>/<kind>/<site> lead to the hub's own; say why not when it cannot."""
+    """Make <work_dir>/<kind>/<site> lead to the hub's own (nothing to do for a hub's own run, whose
+    directories are these); say why not when it cannot."""
     for kind, real in _hub_dirs(settings).items():
         link = work_dir / kind / settings.site
-        real.mkdir(parents=True, exist_ok=True)
+        if os.path.abspath(link) == os.path.abspath(real):
+            continue
         if link.is_symlink():
             if os.path.realpath(link) == os.path.realpath(real):
                 continue

@@ -1,0 +1,180 @@
+"""A busy day, step by step: where a month's time goes, through `hzflow cron` and the stage commands.
+
+    ./dev/bench.sh busy-day [--lines 500000] [--addresses 71000]
+
+One access log of `--lines` lines from `--addresses` distinct client
+addresses (a day of July 2025) beside a synthetic hub's database and auth
+log; "today" is pinned to 2025-08-10, so July is complete and August is
+the current month.  A loopback PTR server runs in its own process.
+Printed:
+
+* the resolver alone: queries/s the PTR server sustains through hzflow's
+  resolver (aiodns, the config's concurrency) with no database work, so
+  "waiting for DNS" is a number of its own;
+* `hzflow cron`: each job's wall seconds, its own CPU seconds (hzflow's
+  Python) and the rest (the database and the resolver), from Snakemake's
+  benchmark files, and each step inside it (the stage markers' step times);
+  the DNS steps' seconds are the time spent waiting for the resolver;
+* the same day through the stage commands, one process each (import-apache,
+  import-auth, analyze, summarize, tool-stats of the current month);
+* whether the two ways leave identical tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+
+from hzflow import config as cfgmod
+from hzflow import months
+
+from . import dumps, hubsim, synth
+
+DAY = date(2025, 7, 15)
+TODAY = date(2025, 8, 10)
+SITE = "busyhub"
+
+
+def _ptr_process(port_out, queries, stop):
+    from .ptrserver import PtrServer
+
+    with PtrServer(synthetic="busy.example.net") as server:
+        port_out.value = server.port
+        while not stop.is_set():
+            stop.wait(0.2)
+            queries.value = server.queries
+        queries.value = server.queries
+
+
+def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver: str) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    apache, hub_logs = root / "apache" / "daily", root / "hubzero" / "daily"
+    apache.mkdir(parents=True)
+    hub_logs.mkdir(parents=True)
+    sim = hubsim.Hub(SITE, DAY - timedelta(days=14), DAY, visits_per_day=40, seed=20)
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}_metrics`")
+    conn.close()
+    hubsim.build_database(sim, server, f"{name}_hub")
+    rng = random.Random(500)
+    ips = synth.bench_ip_pool(addresses, rng)
+    stamp = f"{DAY + timedelta(days=1):%Y%m%d}"
+    with open(apache / f"{SITE}-access.log-{stamp}", "w") as out:
+        for start in range(0, lines, 100_000):
+            out.write("\n".join(synth.access_day(DAY, min(100_000, lines - start), rng, ips)) + "\n")
+    (hub_logs / f"cmsauth.log-{stamp}").write_text("\n".join(synth.auth_day(DAY, 400, rng)) + "\n")
+    config = root / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "site": SITE, "start_month": "2025-07",
+        "db": server.db_config(hub_db=f"{name}_hub", metrics_db=f"{name}_metrics"),
+        "dns": {"nameservers": [nameserver], "concurrency": 200, "timeout": 2.0},
+        "paths": {"apache_daily": str(apache), "hub_daily": str(hub_logs), "work_dir": str(root / "work")}}))
+    config.chmod(0o600)
+    _hzflow(config, "init")
+    return config
+
+
+def _hzflow(config: Path, *args) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "hzflow.cli", "--config", str(config), *map(str, args)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def resolver_alone(nameserver: str, addresses: int) -> float:
+    from hzflow.enrich import dns
+
+    ips = synth.bench_ip_pool(addresses, random.Random(500))
+    resolver = dns.Resolver([nameserver], concurrency=200, timeout=2.0)
+    try:
+        t = time.perf_counter()
+        for at in range(0, len(ips), dns.BATCH):
+            resolver.resolve(ips[at:at + dns.BATCH])
+        return len(ips) / (time.perf_counter() - t)
+    finally:
+        resolver.close()
+
+
+def jobs(work: Path) -> list[tuple[str, str, float, float]]:
+    """(rule, unit, wall s, CPU s) of every job, from Snakemake's benchmark files."""
+    out = []
+    for tsv in sorted((work / "benchmarks").rglob("*.tsv")):
+        with open(tsv) as f:
+            row = list(csv.DictReader(f, delimiter="\t"))[-1]
+        out.append((tsv.parent.name, tsv.stem, float(row["s"]), float(row.get("cpu_time") or 0)))
+    return out
+
+
+def steps(work: Path) -> dict[str, dict[str, float]]:
+    """stage/unit -> step -> seconds, from the markers."""
+    out = {}
+    for marker in sorted((work / "state" / SITE).glob("*/*.json")):
+        record = json.loads(marker.read_text())
+        if record.get("steps"):
+            out[f"{marker.parent.name} {marker.stem}"] = {k: v.get("seconds", 0)
+                                                         for k, v in record["steps"].items()}
+    return out
+
+
+def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_000) -> None:
+    os.environ[months.TODAY_VAR] = str(TODAY)
+    ctx = multiprocessing.get_context("spawn")
+    port, queries, stop = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event()
+    proc = ctx.Process(target=_ptr_process, args=(port, queries, stop), daemon=True)
+    proc.start()
+    while not port.value:
+        time.sleep(0.05)
+    nameserver = f"127.0.0.1:{port.value}"
+    try:
+        print(f"busy-day benchmark: one access log of {lines:,} lines from {addresses:,} addresses ({DAY}), "
+              f"today pinned to {TODAY}; PTR server in its own process")
+        rate = resolver_alone(nameserver, addresses)
+        print(f"  the resolver alone (no database): {rate:,.0f} queries/s, so {addresses / rate:.1f} s for "
+              f"{addresses:,} addresses")
+
+        config = _tree(server, out / "busy-cron", "busya", lines, addresses, nameserver)
+        took = _hzflow(config, "cron", "-q")
+        work = Path(cfgmod.load(config).work_dir)
+        done = jobs(work)
+        dns_wait = sum(s for stage in steps(work).values() for label, s in stage.items()
+                       if label.startswith("resolve-dns"))
+        print(f"  hzflow cron: {took:.1f} s, {took - sum(j[2] for j in done):.1f} s of it outside jobs "
+              f"(Snakemake start-up, DAG, scheduling)")
+        print(f"      {'job':<30} {'wall s':>7} {'own CPU s':>9} {'db + dns s':>10}")
+        for rule, unit, wall, cpu in done:
+            print(f"      {rule + ' ' + unit:<30} {wall:>7.1f} {cpu:>9.1f} {max(0.0, wall - cpu):>10.1f}")
+        for unit, by_step in steps(work).items():
+            slow = sorted(by_step.items(), key=lambda kv: -kv[1])[:6]
+            print(f"      {unit:<24} " + ", ".join(f"{label} {s:.1f}" for label, s in slow if s >= 0.05))
+        print(f"  waiting for the resolver (resolve-dns steps): {dns_wait:.1f} s; hzflow's own time: "
+              f"{took - dns_wait:.1f} s")
+
+        config_b = _tree(server, out / "busy-commands", "busyb", lines, addresses, nameserver)
+        root = config_b.parent
+        t0 = time.perf_counter()
+        timings = [("import-apache", _hzflow(config_b, "import-apache",
+                                             *sorted((root / "apache" / "daily").iterdir()))),
+                   ("import-auth", _hzflow(config_b, "import-auth", *sorted((root / "hubzero" / "daily").iterdir()))),
+                   ("analyze 2025-07", _hzflow(config_b, "analyze", "--month", "2025-07")),
+                   ("summarize 2025-07", _hzflow(config_b, "summarize", "--month", "2025-07")),
+                   ("tool-stats 2025-08", _hzflow(config_b, "tool-stats", "2025-08"))]
+        print(f"  stage commands: {time.perf_counter() - t0:.1f} s: "
+              + ", ".join(f"{label} {s:.1f}" for label, s in timings))
+        diff = dumps.differences(dumps.canonical(server, "busya_metrics", "busya_hub"),
+                                 dumps.canonical(server, "busyb_metrics", "busyb_hub"))
+        print(f"  cron and the stage commands give identical tables: {'yes' if not diff else diff[:3]}")
+    finally:
+        stop.set()
+        proc.join(5)
