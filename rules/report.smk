@@ -12,6 +12,8 @@ rule report:
         ),
     log:
         rule_log("report", "index"),
+    benchmark:
+        rule_benchmark("report", "index")
     priority: 0
     conda:
         "../envs/hzflow.yaml"
