@@ -80,7 +80,7 @@ def status(fleet: Fleet, *, as_json: bool = False, say=print) -> int:
                                       f"(exit {h['exit_status']})"
         say(f"{h['hub']}: {state}; last successful run "
             f"{last['finished_at'] if last else 'none yet'}")
-        if h["problem"]:
+        if h["problem"] and not any(f["error"] == h["problem"] for f in h["failures"]):
             say(f"    {h['problem']}")
         for f in h["failures"][:3]:
             say(f"    FAILED {f['stage']} {f['unit']}: {f['error']}")
