@@ -78,12 +78,7 @@ if os.path.realpath(os.getcwd()) != os.path.realpath(WORK_DIR):
     sys.exit(2)
 # Every file this run writes is the service user's alone, and every tool's cache lives under the work directory.
 os.umask(markers.UMASK)
-os.environ.update(
-    {
-        var: os.path.join(WORK_DIR, ".home", sub)
-        for var, sub in hzconfig.TOOL_HOMES.items()
-    }
-)
+os.environ.update(hzconfig.config_homes(RUN))
 # Jobs run `python3 -m hzflow.cli` from PATH, at whose front the interpreter running Snakemake is put here:
 # without --sdm conda they run with Snakemake's own interpreter (no #! line or cron PATH to go wrong); with
 # it, Snakemake activates envs/hzflow.yaml before each job, and that environment's python3 comes first.

@@ -92,16 +92,29 @@ def cron(settings: Settings, extra: list[str], *, quiet: bool = False, verbose: 
         from .adopt import require
 
         require(settings, record=not NOT_A_RUN.intersection(extra))
-        if has_snakemake_lock(run_dir(settings)):
+        where = run_dir(settings)        # a hub of a fleet file runs in the fleet's directory
+        if has_snakemake_lock(where):
             subprocess.run(snakemake_argv(settings, ["--unlock"]), check=False, env=service_env(settings),
-                           cwd=run_dir(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock)
+                           cwd=where, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        code = _run(settings, targets, quiet=quiet, verbose=verbose, say=say, lock=lock, where=where)
         if checks:
             return errors.most_severe([code, preflight.report(checks, "hzflow cron", say)])
         return code
 
 
-def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
+def run_logged(argv, out, *, env, fds, cwd, verbose: bool) -> int:
+    """Snakemake's output into the run log (and the terminal too with -v); its exit status."""
+    if not verbose:
+        return subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=fds, cwd=cwd).returncode
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            pass_fds=fds, cwd=cwd)
+    for line in proc.stdout:
+        out.write(line)
+        sys.stdout.write(line)
+    return proc.wait()
+
+
+def _run(settings, extra, *, quiet, verbose, say, lock: Lock, where) -> int:
     began, started = time.time(), time.strftime("%Y%m%d-%H%M%S")
     log_dir = run_log_dir(settings)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -112,16 +125,7 @@ def _run(settings, extra, *, quiet, verbose, say, lock: Lock) -> int:
     with open(run_log, "w") as out:
         out.write(f"# hzflow cron {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv[2:])}\n")
         out.flush()
-        if verbose:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                    pass_fds=(held,), cwd=run_dir(settings))
-            for line in proc.stdout:
-                out.write(line)
-                sys.stdout.write(line)
-            rc = proc.wait()
-        else:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(held,),
-                                cwd=run_dir(settings)).returncode
+        rc = run_logged(argv, out, env=env, fds=(held,), cwd=where, verbose=verbose)
     text = run_log.read_text(errors="replace")
     jobs = jobs_run(settings, began)
     if rc:

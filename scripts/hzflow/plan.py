@@ -103,7 +103,11 @@ def failed_jobs(settings) -> list[Job]:
     code, text = summary(settings, [])
     if code:
         return []
-    jobs = pending_jobs(summary_rows(text))
+    return failed_among(pending_jobs(summary_rows(text)))
+
+
+def failed_among(jobs: list[Job]) -> list[Job]:
+    """Of the jobs still pending after a failed run, those whose inputs all exist (the others wait on them)."""
     waiting = {o for job in jobs for o in job.outputs}
     return [job for job in jobs if not waiting.intersection(job.inputs)]
 

@@ -12,20 +12,26 @@ leave: failure records, events, last-run, the Prometheus file.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 from .. import errors, preflight
-from ..cron import NOT_A_RUN, clear_leftovers, has_snakemake_lock, jobs_run, record_success, write_monitoring
+from ..cron import (
+    DRY_RUN_SET,
+    NOT_A_RUN,
+    clear_leftovers,
+    has_snakemake_lock,
+    jobs_run,
+    record_success,
+    run_logged,
+    write_monitoring,
+)
 from ..failures import failed_since, note_unrecorded_failures
 from ..invocation import service_env, snakemake_argv
 from ..locks import LOCK_FD_VAR, Lock, hub_lock_path
-from ..plan import Job, pending_jobs, plan_lines, summary_rows
+from ..plan import Job, failed_among, pending_jobs, plan_lines, summary_rows
 from . import Fleet
 from .members import ONLY_VAR
-
-DRY_RUN_SET = {"-n", "--dry-run", "--dryrun"}
 
 
 @dataclass
@@ -75,9 +81,7 @@ def _failed_by_hub(fleet: Fleet, hubs: list[str]) -> dict[str, list[Job]]:
     code, text = summary(fleet, hubs, [])
     if code:
         return {}
-    jobs = pending_jobs(summary_rows(text))
-    waiting = {o for job in jobs for o in job.outputs}
-    return jobs_by_hub([job for job in jobs if not waiting.intersection(job.inputs)])
+    return jobs_by_hub(failed_among(pending_jobs(summary_rows(text))))
 
 
 def _take_hubs(fleet: Fleet, outcomes: dict[str, Outcome], record: bool) -> dict[str, Lock]:
@@ -154,16 +158,7 @@ def _run(fleet: Fleet, held: dict[str, Lock], extra: list[str], verbose: bool):
     with open(run_log, "w") as out:
         out.write(f"# hzflow fleet cron {time.strftime('%Y-%m-%d %H:%M:%S')}: hubs {', '.join(held)}\n")
         out.flush()
-        if verbose:
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                    pass_fds=fds, cwd=fleet.work_dir)
-            for line in proc.stdout:
-                out.write(line)
-                sys.stdout.write(line)
-            rc = proc.wait()
-        else:
-            rc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=fds,
-                                cwd=fleet.work_dir).returncode
+        rc = run_logged(argv, out, env=env, fds=fds, cwd=fleet.work_dir, verbose=verbose)
     return began, rc, run_log
 
 
