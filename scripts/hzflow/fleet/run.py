@@ -197,8 +197,9 @@ def _report(fleet, outcomes, began, rc, run_log, quiet, say) -> int:
                 say(f"  {o.name}: {o.skipped}")
         return 0
     code = errors.most_severe(o.code for o in failed)
+    built = [o for o in outcomes.values() if not o.code and not o.skipped]
     say(f"hzflow fleet cron: {len(failed)} of {len(outcomes)} hub(s) FAILED (exit status {code}) "
-        f"after {seconds:.1f} s; the others were built")
+        f"after {seconds:.1f} s" + ("; the others were built" if built else ""))
     for o in failed:
         say(o.line())
     for o in outcomes.values():
