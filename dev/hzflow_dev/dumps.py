@@ -54,13 +54,14 @@ def canonical(server, metrics_db: str, hub_db: str) -> dict[str, list[tuple]]:
 
 
 def differences(a: dict, b: dict) -> list[str]:
-    """One line per table whose rows differ, with a few of the differing rows."""
+    """One line per table whose rows differ, with a few of the differing rows (linear in the rows)."""
+    from collections import Counter
+
     out = []
     for table in sorted(set(a) | set(b)):
         left, right = a.get(table, []), b.get(table, [])
         if left != right:
-            only_a = [r for r in left if r not in right][:3]
-            only_b = [r for r in right if r not in left][:3]
-            out.append(f"{table}: {len(left)} vs {len(right)} rows; only in first {only_a}; "
-                       f"only in second {only_b}")
+            only_a, only_b = Counter(left) - Counter(right), Counter(right) - Counter(left)
+            out.append(f"{table}: {len(left)} vs {len(right)} rows; only in first {sorted(only_a, key=repr)[:3]}; "
+                       f"only in second {sorted(only_b, key=repr)[:3]}")
     return out

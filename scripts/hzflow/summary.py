@@ -45,6 +45,7 @@ class Writer:
     def __init__(self, cur, met: str, stamp: str, period: int):
         self.cur, self.met, self.stamp, self.period = cur, met, stamp, period
         self.pending: dict[str, dict[tuple[int, int], tuple]] = {}
+        self.written: dict[str, dict[tuple[int, int], tuple]] = {}
 
     def cell(self, table: str, rowid: int, colid: int, value, valfmt: int) -> None:
         self.pending.setdefault(table, {})[(rowid, colid)] = (value, valfmt)
@@ -59,7 +60,14 @@ class Writer:
             self.cur.executemany(f"INSERT INTO {t} (rowid, colid, datetime, period, value, valfmt) "
                                  f"VALUES (%s, %s, %s, %s, %s, %s)",
                                  [(r, c, self.stamp, self.period, *cells[(r, c)]) for r, c in keys])
+            self.written.setdefault(table, {}).update(cells)
         self.pending = {}
+
+    def copy_to(self, period: int) -> None:
+        """The same cells under another period whose window is this one's."""
+        twin = Writer(self.cur, self.met, self.stamp, period)
+        twin.pending = {table: dict(cells) for table, cells in self.written.items()}
+        twin.flush()
 
 
 def _text(cur, sql, params=()):
@@ -103,6 +111,53 @@ def ip_residence_filters(cont: dict) -> list[tuple[int, str, tuple]]:
     return [(1, "", ()), (2, "ipcountry <> '' AND ipcountry <> '-'", ()), (3, "ipcountry = 'US'", ()),
             (4, "ipcountry IN %s", (cont["AS"],)), (5, "ipcountry IN %s", (cont["EU"],)),
             (6, "ipcountry IN %s AND ipcountry <> 'US'", (cont["OTHER"],))]
+
+
+class VisitorCells:
+    """The visitor cells of the periods summarized so far, by everything they are computed from.
+
+    Those cells (`_visitors_from_rollups`) read only the rollup rows a window
+    selects (by their month and `late` flag, the download rows' own flags
+    following from those) and the addresses of the window's logins.  On a
+    young hub, or after a quiet stretch, the long windows select the rows
+    of the short ones, and their cells are copied, not recomputed.
+    """
+
+    def __init__(self, cur, met: str):
+        self.buckets = []
+        for table in ("hzflow_seen_sessions", "hzflow_seen_downloads"):
+            cur.execute(f"SELECT DISTINCT month, late FROM {met}.{table}")
+            self.buckets.append(sorted((m, bool(late)) for m, late in cur.fetchall()))
+        self.cells: dict[tuple, dict[tuple, tuple]] = {}
+
+    def key(self, cur, start: str, month: str) -> tuple:
+        first = start[:7]
+        cur.execute("SELECT DISTINCT ip FROM hz_login_ips")
+        logins = tuple(sorted({ip for (ip,) in cur.fetchall()}))
+        selected = tuple(tuple(b for b in buckets if first <= b[0] <= month and (b[1] or b[0] > first))
+                         for buckets in self.buckets)
+        return month, selected, logins
+
+    def write(self, cur, w: Writer, start: str, month: str, compute) -> None:
+        key = self.key(cur, start, month)
+        if key not in self.cells:
+            recorder = _Recorder(w)
+            compute(recorder)
+            self.cells[key] = recorder.cells
+            return
+        for (table, rowid, colid), (value, valfmt) in self.cells[key].items():
+            w.cell(table, rowid, colid, value, valfmt)
+
+
+class _Recorder:
+    """A Writer's cell() that also keeps what it was given."""
+
+    def __init__(self, w: Writer):
+        self.w, self.cells = w, {}
+
+    def cell(self, table: str, rowid: int, colid: int, value, valfmt: int) -> None:
+        self.cells[(table, rowid, colid)] = (value, valfmt)
+        self.w.cell(table, rowid, colid, value, valfmt)
 
 
 def _and(extra: str) -> str:
@@ -150,7 +205,8 @@ def _registered_share(cur, met, ip_sql, params) -> int:
 
 
 def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: tuple, *,
-                     rollups: bool = True) -> None:
+                     rollups: bool = True, known_visitors: VisitorCells | None = None) -> Writer:
+    """Every cell of one period; returns the writer, which knows the cells it wrote."""
     met, d = q(settings.db.metrics_db), settings.db
     hub = q(d.hub_db)
     start, stop = periods.window(month, period)
@@ -174,7 +230,8 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
                 f"WHERE ul.datetime > %s AND ul.datetime < %s AND ul.action IN ('login', 'simulation')", win)
 
     if rollups:
-        _visitors_from_rollups(cur, w, met, start, month, cont)
+        seen = known_visitors or VisitorCells(cur, met)
+        seen.write(cur, w, start, month, lambda out: _visitors_from_rollups(cur, out, met, start, month, cont))
     else:
         _visitors_by_rescan(cur, w, met, win, cont)
 
@@ -195,6 +252,7 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
     _simulation_usage(cur, w, met, hub, win, tools)
     _misc_usage(cur, w, met, d.prefix, win, start, stop)
     w.flush()
+    return w
 
 
 def _user_cells(cur, w: Writer, rowid: int, filters, users_sql: str, params) -> None:
@@ -442,11 +500,18 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
         with dbmod.transaction(conn) as cur:
             tools = tool_names(cur, settings)
             cont = continents(cur, met)
+            by_window: dict[tuple[str, str], tuple[int, Writer]] = {}
+            known_visitors = VisitorCells(cur, met) if from_rollups else None
             for period in period_codes:
-                began = time.monotonic()
-                summarize_period(settings, cur, month, period, cont, tools, rollups=from_rollups)
-                say(f"  period {period} ({' .. '.join(periods.window(month, period))}): "
-                    f"{time.monotonic() - began:.1f} s")
+                began, win = time.monotonic(), periods.window(month, period)
+                if win in by_window:          # a quarter's first month: the month's own window
+                    first, writer = by_window[win]
+                    writer.copy_to(period)
+                    say(f"  period {period} ({' .. '.join(win)}): the window of period {first}, its cells")
+                    continue
+                by_window[win] = period, summarize_period(settings, cur, month, period, cont, tools,
+                                                          rollups=from_rollups, known_visitors=known_visitors)
+                say(f"  period {period} ({' .. '.join(win)}): {time.monotonic() - began:.1f} s")
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
         f"{'' if from_rollups else ' (full rescan)'}{'; userlogin_lite rebuilt' if refreshed else ''}")
     return {"stage": "summarize-month", "month": month, "source": "rollups" if from_rollups else "rescan",

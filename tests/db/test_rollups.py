@@ -27,7 +27,7 @@ def moment(rng, month: str) -> str:
     return f"{y}-{m}-{day} {clock}"
 
 
-def random_history(hub, seed: int, sessions: int = 600, first_id: int = 1) -> None:
+def random_history(hub, seed: int, sessions: int = 600, first_id: int = 1, months=MONTHS) -> None:
     rng = random.Random(seed)
     addresses = [f"198.51.100.{i}" for i in range(1, 25)]
     hosts = ["a.example.edu", "A.Example.EDU", "a.example.edu ", "b.example.com", None, "c.example.org"]
@@ -35,7 +35,7 @@ def random_history(hub, seed: int, sessions: int = 600, first_id: int = 1) -> No
     countries = ["US", "us", "DE", "CN", "JP", "BR", "", "-"]
     ws, web = [], []
     for sid in range(first_id, first_id + sessions):
-        month = rng.choice(MONTHS)
+        month = rng.choice(months)
         when = moment(rng, month)
         ws.append((sid, when, rng.choice(addresses), rng.choice(hosts), rng.choice(domains), rng.choice(countries),
                    rng.choice([-5, 0, 10, 899, 900, 901, 4000]), rng.choice([0, 0, 0, 0, 1, 3, -1])))
@@ -44,7 +44,7 @@ def random_history(hub, seed: int, sessions: int = 600, first_id: int = 1) -> No
             web.append((moment(rng, later), rng.choice([sid, sid, sid, None, 10 ** 9]), rng.choice([1, 1, 0, None])))
     hub.insert("websessions", "id, datetime, ip, host, domain, ipcountry, duration, jobs", ws)
     hub.insert("web", "datetime, sessionid, dnload", web)
-    logins = [(moment(rng, rng.choice(MONTHS)), f"user{rng.randrange(12)}", rng.randrange(12),
+    logins = [(moment(rng, rng.choice(months)), f"user{rng.randrange(12)}", rng.randrange(12),
                rng.choice(addresses + ["127.0.0.1", ""]), rng.choice(["login", "login", "simulation", "logout"]))
               for _ in range(sessions // 5)]
     hub.query("INSERT IGNORE INTO userlogin (datetime, user, uidNumber, ip, action) VALUES "
@@ -73,6 +73,25 @@ def test_rollups_give_the_cells_of_a_full_rescan(ready_hub, seed):
     rescanned = summarize_all(ready_hub, MONTHS, use_rollups=False)
     assert any(v not in (0, "0", "") for _, _, _, _, v, _ in rescanned["summary_user_vals"])
     assert summarize_all(ready_hub, MONTHS, use_rollups=True) == rescanned
+
+
+def test_quiet_stretches_long_windows_copy_the_short_ones_cells(ready_hub):
+    """Sessions in two months only: the long windows select the short ones' rollup rows and copy their
+    visitor cells, unless logins elsewhere set them apart; the quarter starting with the month is the
+    month's window.  Compared with each period summarized alone by rescan (no copying anywhere)."""
+    random_history(ready_hub, 7, sessions=300, months=["2024-04", "2025-02"])
+    ready_hub.insert("websessions", "id, datetime, ip, host, domain, ipcountry, duration, jobs",
+                     [(5000, "2025-02-10 10:00:00", "203.0.113.9", "x.example.edu", "example.edu", "US", 1000, 0)])
+    ready_hub.query("INSERT INTO userlogin (datetime, user, uidNumber, ip, action) VALUES "
+                    "('2024-11-03 10:00:00', 'user99', 99, '203.0.113.9', 'login')")
+    for t in TABLES:
+        ready_hub.query(f"DELETE FROM {t}")
+    for month in ("2024-04", "2025-02", "2025-03"):
+        for period in summary.LEGACY_ORDER:
+            summary.summarize_month(ready_hub.settings, month, period_codes=(period,), rollups=False,
+                                    say=lambda _: None)
+    want = cells(ready_hub)
+    assert summarize_all(ready_hub, ("2024-04", "2025-02", "2025-03"), use_rollups=True) == want
 
 
 def test_late_rows_in_an_old_month_reach_every_later_long_window(ready_hub):
