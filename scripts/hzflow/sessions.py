@@ -30,6 +30,7 @@ import os
 import tempfile
 import time
 from bisect import bisect_left, bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pymysql.cursors
@@ -157,6 +158,37 @@ def _clear_month(cur, month: str) -> int:
     return dropped
 
 
+# Sessions per chunk: the server loads one chunk while the next is coalesced.
+CHUNK_SESSIONS = 40_000
+
+
+class _Chunks:
+    """A chunk's two files: its sessions, and the stamps of their web rows."""
+
+    count = 0
+
+    def __init__(self, directory: str):
+        _Chunks.count += 1
+        self.paths = (os.path.join(directory, f"sessions-{self.count}.tsv"),
+                      os.path.join(directory, f"stamps-{self.count}.tsv"))
+        self.sessions, self.stamps = (open(p, "w") for p in self.paths)
+
+    def close(self) -> tuple[str, str]:
+        self.sessions.close()
+        self.stamps.close()
+        return self.paths
+
+
+def _load_chunk(cur, sessions_tsv: str, stamps_tsv: str) -> None:
+    """Load a chunk's sessions and stamp its web rows (in the caller's transaction)."""
+    dbmod.load_file(cur, "websessions", SESSION_COLUMNS, sessions_tsv, ignore_duplicates=True)
+    cur.execute("DELETE FROM hz_web_session")
+    dbmod.load_file(cur, "hz_web_session", ("id", "sid"), stamps_tsv)
+    cur.execute("UPDATE web w JOIN hz_web_session x ON w.id = x.id SET w.sessionid = x.sid")
+    for path in (sessions_tsv, stamps_tsv):
+        os.unlink(path)
+
+
 def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool = False,
                    say=print) -> dict:
     """Sessionize `month`; with rebuild, replace its sessions instead of adding to them."""
@@ -167,7 +199,6 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with dbmod.connection(settings) as reader, dbmod.connection(settings) as writer, \
             tempfile.TemporaryDirectory(prefix="sessions-", dir=settings.tmp_dir) as tmp:
-        sessions_tsv, stamps_tsv = os.path.join(tmp, "sessions.tsv"), os.path.join(tmp, "stamps.tsv")
         with reader.cursor() as cur:
             cur.execute("SELECT id, UNIX_TIMESTAMP(datetime), ip, host FROM toolstart "
                         "WHERE datetime >= %s AND datetime < %s + INTERVAL %s SECOND AND success = '1'",
@@ -177,13 +208,17 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
             n = sum(1 for _ in coalesce(_month_rows(reader, month, rebuild)))
             say(f"logfix-session {month}: would write {n} sessions")
             return {**stats, "sessions": n, "status": "dry-run"}
-        with dbmod.transaction(writer) as cur:
+        with dbmod.transaction(writer) as cur, ThreadPoolExecutor(1, thread_name_prefix="loader") as loader:
             if rebuild:
                 stats["dropped"] = _clear_month(cur, month)
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM websessions")
             next_id = cur.fetchone()[0]
+            cur.execute("CREATE TEMPORARY TABLE hz_web_session (id BIGINT NOT NULL PRIMARY KEY, "
+                        "sid BIGINT NOT NULL) ENGINE=InnoDB")
             job_stamps: dict[int, int] = {}
-            with open(sessions_tsv, "w") as out, open(stamps_tsv, "w") as stamps:
+            loads = []
+            try:
+                chunks = _Chunks(tmp)
                 progress = Progress(say, "sessions built")
                 for s in coalesce(_month_rows(reader, month, rebuild)):
                     next_id += 1
@@ -192,18 +227,25 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
                     matched = jobs.jobs(s)
                     for tid in matched:
                         job_stamps[tid] = next_id
-                    out.write("\t".join(map(dbmod.tsv_field, (
+                    chunks.sessions.write("\t".join(map(dbmod.tsv_field, (
                         next_id, s.start, s.ip, s.host, s.end_ts - s.start_ts, s.domain,
                         min(len(matched), MAX_JOBS), 0))) + "\n")
-                    stamps.writelines(f"{rid}\t{next_id}\n" for rid in s.events)
+                    chunks.stamps.writelines(f"{rid}\t{next_id}\n" for rid in s.events)
                     stats["sessions"] += 1
                     stats["events"] += len(s.events)
+                    if not stats["sessions"] % CHUNK_SESSIONS:
+                        if loads and loads[-1].done():
+                            loads[-1].result()            # a failed load stops the month here
+                        loads.append(loader.submit(_load_chunk, cur, *chunks.close()))
+                        chunks = _Chunks(tmp)
+                loads.append(loader.submit(_load_chunk, cur, *chunks.close()))
+                for load in loads:
+                    load.result()
+            except BaseException:
+                for load in loads:
+                    load.cancel()
+                raise
             stats["jobs"] = len(job_stamps)
-            dbmod.load_file(cur, "websessions", SESSION_COLUMNS, sessions_tsv, ignore_duplicates=True)
-            cur.execute("CREATE TEMPORARY TABLE hz_web_session (id BIGINT NOT NULL PRIMARY KEY, "
-                        "sid BIGINT NOT NULL) ENGINE=InnoDB")
-            dbmod.load_file(cur, "hz_web_session", ("id", "sid"), stamps_tsv)
-            cur.execute("UPDATE web w JOIN hz_web_session x ON w.id = x.id SET w.sessionid = x.sid")
             cur.execute("DROP TEMPORARY TABLE hz_web_session")
             if job_stamps and rebuild:
                 cur.executemany("UPDATE toolstart t LEFT JOIN websessions s ON s.id = t.sessionid "

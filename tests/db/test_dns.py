@@ -119,3 +119,18 @@ def test_reverse_dns_can_be_switched_off(ready_hub, ptr):
     use(ready_hub, ptr, enabled=False)
     ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH)
     assert [h for _, h in hosts(ready_hub)] == [None, None, ""] and ptr.queries == ptr.queries
+
+
+def test_every_enrichable_table_with_or_without_an_address_index(ready_hub, ptr):
+    """Rows get their host as their batch is answered: through the ip index where the table has one
+    (web, websessions, toolstart), by the optimizer's own plan where it has none (sessionlog_metrics)."""
+    ready_hub.insert("websessions", "datetime, ip", [("2025-07-15 10:00:00", "198.51.100.7")])
+    ready_hub.insert("toolstart", "datetime, ip", [("2025-07-15 10:00:00", "198.51.100.8")])
+    ready_hub.insert("sessionlog_metrics", "sessnum, start, ip", [(1, "2025-07-15 10:00:00", "198.51.100.9"),
+                                                                  (2, "2025-08-01 10:00:00", "198.51.100.9")])
+    for table in ("websessions", "toolstart", "sessionlog_metrics"):
+        ready_hub.hzflow("resolve-dns", "metrics", table, MONTH)
+    assert ready_hub.dump("websessions", "host", "id") == [("host-198-51-100-7.hosts.example.net",)]
+    assert ready_hub.dump("toolstart", "host", "id") == [("host-198-51-100-8.hosts.example.net",)]
+    assert ready_hub.dump("sessionlog_metrics", "host", "sessnum") == [("host-198-51-100-9.hosts.example.net",),
+                                                                       (None,)]

@@ -98,3 +98,18 @@ def test_rebuild_webhits_recounts_the_cleaned_month(ready_hub):
     ready_hub.hzflow("rebuild-webhits", "2025-07")
     assert [(str(d), n) for d, n in ready_hub.dump("webhits", "datetime, hits", "datetime")] == [
         ("2025-06-30 00:00:00", 5), ("2025-07-01 00:00:00", 6), ("2025-07-02 00:00:00", 6)]
+
+
+def test_chunks_loaded_while_coalescing_leave_what_one_load_leaves(ready_hub, monkeypatch):
+    """Sessions go to the server in chunks as they are built; the chunk size changes no cell."""
+    from hzflow import sessions as sessionsmod
+
+    add_web(ready_hub, month_rows(1, 31))
+    ready_hub.insert("toolstart", "datetime, ip, host, success",
+                     [(f"2025-07-{d:02d} 08:10:00", "192.0.2.1", "", 1) for d in range(1, 29, 3)])
+    ready_hub.hzflow("sessionize-month", "2025-07")
+    whole = state(ready_hub), ready_hub.dump("toolstart", "id, sessionid", "id")
+    monkeypatch.setattr(sessionsmod, "CHUNK_SESSIONS", 4)
+    sessionsmod.logfix_session(ready_hub.settings, "2025-07", rebuild=True, say=lambda _: None)
+    assert (state(ready_hub), ready_hub.dump("toolstart", "id, sessionid", "id")) == whole
+    assert len(whole[0][0]) > 4 * 3

@@ -181,8 +181,26 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             stats["status"] = "dry-run"
             return stats
         if total > cached:
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
+                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+
+            rows_of_batch = tables.by_address(cur, database, table, "hz_dns_answered a", f"{tbl} t ON t.ip = a.ip")
+
+            def fill(answered: list[str]) -> None:
+                """Give the rows of just-answered addresses their host while the next batch is asked."""
+                if not answered:
+                    return
+                cur.execute("DELETE FROM hz_dns_answered")
+                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s)", answered)
+                stats["rows"] += cur.execute(
+                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip "
+                    f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                    f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
+                    f"AND {fresh}", (start, stop, *fresh_args))
+
             with asking_alone(settings, cur):
-                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say)
+                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say, fill)
+            cur.execute("DROP TEMPORARY TABLE hz_dns_answered")
         for lo, hi in days(start, stop):
             stats["rows"] += cur.execute(
                 f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
@@ -211,34 +229,50 @@ def store_answers(cur, cache: str, answers) -> None:
                         f"resolved_at = VALUES(resolved_at)", rows)
 
 
-def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say):
-    """Query the addresses without a fresh cache entry, batch by batch, caching the answers."""
+def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, fill):
+    """Query the addresses without a fresh cache entry, batch by batch, caching the answers.
+
+    The resolver works on one batch (in a thread of its own) while this one
+    caches the previous batch's answers and `fill`s their rows: waiting for
+    DNS and writing to the database overlap.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     own = resolver is None
     resolver = resolver or resolver_for(settings)
     progress, last = Progress(say, "addresses asked", total=to_ask), ""
+
+    def next_batch() -> list[str]:
+        nonlocal last
+        cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
+                    f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
+                    (*fresh_args, last, BATCH))
+        batch = [r[0] for r in cur.fetchall()]
+        last = batch[-1] if batch else last
+        return batch
+
     try:
-        while True:
-            cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
-                        f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
-                        (*fresh_args, last, BATCH))
-            batch = [r[0] for r in cur.fetchall()]
-            if not batch:
-                return
-            last = batch[-1]
-            answers = resolver.resolve(batch)
-            store_answers(cur, cache, answers)
-            failed = sum(1 for _, status, _ in answers if status == "error")
-            stats["asked"] += len(batch)
-            stats["failed"] += failed
-            stats["named"] += sum(1 for _, status, _ in answers if status == "name")
-            stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
-            progress.tick(stats["asked"], f"{stats['failed']} unanswered")
-            if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
-                    and not resolver.alive()):
-                servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
-                raise ResolverUnavailable(
-                    f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "
-                    f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver") as asker:
+            batch = next_batch()
+            asking = asker.submit(resolver.resolve, batch) if batch else None
+            while asking is not None:
+                following = next_batch()
+                answers = asking.result()
+                failed = sum(1 for _, status, _ in answers if status == "error")
+                stats["asked"] += len(answers)
+                stats["failed"] += failed
+                stats["named"] += sum(1 for _, status, _ in answers if status == "name")
+                stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
+                progress.tick(stats["asked"], f"{stats['failed']} unanswered")
+                if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
+                        and not resolver.alive()):
+                    servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
+                    raise ResolverUnavailable(
+                        f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "
+                        f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
+                asking = asker.submit(resolver.resolve, following) if following else None
+                store_answers(cur, cache, answers)
+                fill([ip for ip, status, _ in answers if status != "error"])
     finally:
         if own:
             resolver.close()

@@ -263,11 +263,12 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
         cur.execute("CREATE TEMPORARY TABLE hz_ip_country (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                     "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
         filled, pending = 0, sorted(country.items())
+        rows_of_batch = tables.by_address(cur, database, table, "hz_ip_country c", f"{tbl} t ON t.ip = c.ip")
         # a few thousand addresses per statement keeps the row locks bounded
         for i in range(0, len(pending), 2000):
             cur.execute("DELETE FROM hz_ip_country")
             cur.executemany("INSERT INTO hz_ip_country VALUES (%s, %s)", pending[i:i + 2000])
-            filled += cur.execute(f"UPDATE {tbl} t JOIN hz_ip_country c ON t.ip = c.ip SET "
+            filled += cur.execute(f"UPDATE {rows_of_batch} SET "
                                   f"t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
         cur.execute("DROP TEMPORARY TABLE hz_ip_country")
         tables.edited(settings, cur, database, table, start, stop, filled)
