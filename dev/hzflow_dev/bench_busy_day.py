@@ -79,7 +79,7 @@ def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver:
     config.write_text(yaml.safe_dump({
         "site": SITE, "start_month": "2025-07",
         "db": server.db_config(hub_db=f"{name}_hub", metrics_db=f"{name}_metrics"),
-        "dns": {"nameservers": [nameserver], "concurrency": 200, "timeout": 2.0},
+        "dns": {"nameservers": [nameserver], "concurrency": 200, "timeout": 2.0, "tries": 4},
         "paths": {"apache_daily": str(apache), "hub_daily": str(hub_logs), "work_dir": str(root / "work")}}))
     config.chmod(0o600)
     _hzflow(config, "init")

@@ -132,6 +132,12 @@ def start(scratch: Path) -> dict[str, str]:
 
 
 def stop(scratch: Path) -> None:
+    """Stop the daemons and take our slurm.conf away again.
+
+    A config naming a controller that is not running makes every later
+    Snakemake start wait 9 s: its SLURM executor plugin asks `scontrol show
+    config` at import, whatever the executor.
+    """
     for daemon in ("slurmd", "slurmctld"):
         pid_file = scratch / f"{daemon}.pid"
         try:
@@ -145,6 +151,9 @@ def stop(scratch: Path) -> None:
             except OSError:
                 break
             time.sleep(0.1)
+    default = Path("/etc/slurm/slurm.conf")
+    if default.exists() and default.read_text().startswith(OURS):
+        default.unlink()
 
 
 @contextmanager
