@@ -68,6 +68,7 @@ def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}_metrics`")
     conn.close()
     hubsim.build_database(sim, server, f"{name}_hub")
+    tool_history(server, f"{name}_hub", TOOL_HISTORY_DAYS)
     rng = random.Random(500)
     ips = synth.bench_ip_pool(addresses, rng)
     stamp = f"{DAY + timedelta(days=1):%Y%m%d}"
@@ -84,6 +85,44 @@ def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver:
     config.chmod(0o600)
     _hzflow(config, "init")
     return config
+
+
+# Years of tool sessions before the busy day: the long windows of tool statistics read them all.
+TOOL_HISTORY_DAYS = 4 * 365
+TOOL_SESSIONS_A_DAY = 80
+
+
+def tool_history(server, hub_db: str, days: int, per_day: int = TOOL_SESSIONS_A_DAY) -> None:
+    """`days` days of tool sessions (and their jobs) before the hub's own two weeks, as a hub of some
+    years has them; the July and August of the busy day get none, so August has no new tool data."""
+    rng = random.Random(77)
+    conn = server.connect(hub_db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COALESCE(MAX(sessnum), 0) FROM sessionlog")
+            sessnum = cur.fetchone()[0] + 1_000_000
+            first = DAY - timedelta(days=14 + days)
+            sessions, jobs = [], []
+            for d in range(days):
+                day = first + timedelta(days=d)
+                for _ in range(per_day):
+                    sessnum += 1
+                    start = f"{day} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"
+                    sessions.append((sessnum, f"user{rng.randint(1001, 1400)}", synth.doc_ip(rng), "exec1", start,
+                                     rng.choice(synth.TOOLS), rng.uniform(60, 4000), rng.uniform(10, 3000),
+                                     rng.uniform(1, 900)))
+                    jobs += [(sessnum, job + 1, "simulation", start, rng.uniform(5, 900), rng.uniform(1, 600))
+                             for job in range(rng.randint(1, 3))]
+            for at in range(0, len(sessions), 20_000):
+                cur.executemany("INSERT INTO sessionlog (sessnum, username, remoteip, exechost, start, appname, "
+                                "walltime, viewtime, cputime) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                                sessions[at:at + 20_000])
+            for at in range(0, len(jobs), 20_000):
+                cur.executemany("INSERT INTO joblog (sessnum, job, event, start, walltime, cputime) "
+                                "VALUES (%s, %s, %s, %s, %s, %s)", jobs[at:at + 20_000])
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def _hzflow(config: Path, *args) -> float:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import pymysql
 
@@ -29,6 +30,8 @@ from .imports import archive, days, repair
 from .imports.provenance import recorded
 
 DNS_ATTEMPTS = 5
+# In a month stage fill-domain follows reverse DNS at once: the rows get both in one write.
+RESOLVE_WITH_DOMAINS = partial(dns.resolve_dns, with_domains=True)
 
 
 # ---------------------------------------------------------------- the runner
@@ -215,7 +218,7 @@ def tool_steps(settings, month: str, dry_run: bool, say):
     dated, met = _dated(settings, month, dry_run, say), settings.db.metrics_db
     return [
         ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
-        ("resolve-dns sessionlog_metrics", dated(dns.resolve_dns, "sessionlog_metrics")),
+        ("resolve-dns sessionlog_metrics", dated(RESOLVE_WITH_DOMAINS, "sessionlog_metrics")),
         ("fill-domain sessionlog_metrics", dated(domain.fill_domain, "sessionlog_metrics")),
         ("fill-user-info sessionlog_metrics",
          lambda: hubdata.fill_user_info(settings, met, "sessionlog_metrics", dry_run=dry_run, say=say)),
@@ -234,8 +237,8 @@ def resolve_steps(settings, month: str, dry_run: bool, say):
         ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
         ("middleware-wall", lambda: hubdata.middleware(settings, "walltime", dry_run=dry_run, say=say)),
         ("middleware-cpu", lambda: hubdata.middleware(settings, "cputime", dry_run=dry_run, say=say)),
-        ("resolve-dns web", dated(dns.resolve_dns, "web")),
-        ("resolve-dns toolstart", dated(dns.resolve_dns, "toolstart")),
+        ("resolve-dns web", dated(RESOLVE_WITH_DOMAINS, "web")),
+        ("resolve-dns toolstart", dated(RESOLVE_WITH_DOMAINS, "toolstart")),
         ("fill-domain web", dated(domain.fill_domain, "web")),
         ("fill-domain toolstart", dated(domain.fill_domain, "toolstart")),
         ("clean-bots web", lambda: clean.clean_bots(settings, "web", start, stop, dry_run=dry_run, say=say)),
@@ -261,7 +264,7 @@ def session_steps(settings, month: str, dry_run: bool, say):
         ("clean-bots websessions",
          lambda: clean.clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say)),
         ("clear-orphan-stamps", lambda: clean.clear_orphan_stamps(settings, month, dry_run=dry_run, say=say)),
-        ("resolve-dns websessions", dated(dns.resolve_dns)),
+        ("resolve-dns websessions", dated(RESOLVE_WITH_DOMAINS)),
         ("fill-domain websessions", dated(domain.fill_domain)),
         ("fill-ipcountry websessions", dated(geo.fill_ipcountry)),
     ]

@@ -45,36 +45,64 @@ def tool_aliases(cur, t: _Hub, alias: str) -> list[str]:
     return [alias] + [inst for (inst,) in cur.fetchall() if inst]
 
 
-def tool_stats(cur, t: _Hub, aliases: list[str], start: str, stop: str) -> dict:
-    """Users, sessions, runs and times of a tool's sessions started within (start, stop)."""
+def gather_tool_sessions(cur, t: _Hub, tools, stop: str) -> str:
+    """The hub's sessions of every tool that a period of the month can count, keyed (tool, sessnum).
+
+    The hub's sessionlog has no index on appname or start: asking it per
+    tool and period walked all its years a few hundred times.  One walk
+    copies each tool's sessions (every column, as they are) under the tool's
+    resource id; a tool's counts then read its own rows, in sessnum order
+    as a walk of sessionlog meets them, so even the floating-point sums
+    add up in the same order.  A session whose appname two tools claim is
+    under both, as each tool's own query counted it.
+    """
+    names, gathered = f"{t.met}.hz_tool_names", f"{t.met}.hz_tool_sessions"
+    cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {names}, {gathered}")
+    cur.execute(f"CREATE TEMPORARY TABLE {names} (UNIQUE KEY (appname, tool)) "
+                f"SELECT CAST(0 AS SIGNED) AS tool, appname FROM {t.raw('sessionlog')} LIMIT 0")
+    pairs = [(resid, name) for resid, _, aliases in tools for name in aliases]
+    if pairs:
+        cur.executemany(f"INSERT IGNORE INTO {names} (tool, appname) VALUES (%s, %s)", pairs)
+    cur.execute(f"CREATE TEMPORARY TABLE {gathered} (PRIMARY KEY (tool, sessnum)) IGNORE "
+                f"SELECT n.tool, s.* FROM {t.raw('sessionlog')} s JOIN {names} n ON n.appname = s.appname "
+                f"WHERE s.start > %s AND s.start < %s", (periods.ALL_TIME_START, stop))
+    return gathered
+
+
+def tool_stats(cur, t: _Hub, aliases: list[str], start: str, stop: str, *, gathered: str | None = None,
+               tool: int | None = None) -> dict:
+    """Users, sessions, runs and times of a tool's sessions started within (start, stop).
+
+    Two questions, one over the sessions and one over their jobs, each
+    summing under the conditions the legacy per-figure queries put in their
+    WHERE.  `gathered` (gather_tool_sessions) and `tool` read the tool's
+    gathered sessions instead of the hub's sessionlog.
+    """
     s = dict.fromkeys(STAT_FIELDS, 0)
-    sessions = f"{t.raw('sessionlog')} s WHERE s.appname IN %s AND s.start > %s AND s.start < %s"
-    with_jobs = (f"{t.raw('sessionlog')} s JOIN {t.raw('joblog')} j ON s.sessnum = j.sessnum "
-                 f"WHERE s.appname IN %s AND s.start > %s AND s.start < %s")
-    args = (aliases, start, stop)
-
-    def one(sql):
-        cur.execute(sql, args)
-        return cur.fetchone()[0] or 0
-
-    s["users"] = one(f"SELECT COUNT(DISTINCT s.username) FROM {sessions}")
+    if gathered:
+        source, args = f"{gathered} s WHERE s.tool = %s AND ", (tool, aliases, start, stop)
+    else:
+        source, args = f"{t.raw('sessionlog')} s WHERE ", (aliases, start, stop)
+    window = "s.appname IN %s AND s.start > %s AND s.start < %s"
+    cur.execute(f"SELECT COUNT(DISTINCT s.username), COUNT(*), COALESCE(SUM(s.walltime), 0), "
+                f"COALESCE(SUM(s.viewtime), 0) FROM {source}{window}", args)
+    users, sessions, wall, view = cur.fetchone()
+    s["users"] = users or 0
     if not s["users"]:
         return s
-    s["jobs"] = one(f"SELECT COUNT(*) FROM {with_jobs} AND j.event <> '[waiting]' AND j.job > 0")
-    s["sessions"] = one(f"SELECT COUNT(*) FROM {sessions}")
-    s["simulations"] = runs = one(f"SELECT COUNT(*) FROM {with_jobs} AND j.event <> 'application' "
-                                  f"AND j.superjob = 0")
-    totals = {"wall": f"SELECT COALESCE(SUM(s.walltime), 0) FROM {sessions}",
-              "cpu": f"SELECT COALESCE(SUM(j.cputime), 0) FROM {with_jobs} AND j.event <> '[waiting]' "
-                     f"AND j.job > 0",
-              "view": f"SELECT COALESCE(SUM(s.viewtime), 0) FROM {sessions}",
-              "wait": f"SELECT COALESCE(SUM(j.walltime), 0) FROM {with_jobs} AND j.event = '[waiting]' "
-                      f"AND j.job > 0"}
-    for name, sql in totals.items():
-        s[f"tot_{name}"] = total = float(one(sql))
+    counted, waiting = "j.event <> '[waiting]' AND j.job > 0", "j.event = '[waiting]' AND j.job > 0"
+    joined = source.replace(" s WHERE ", f" s JOIN {t.raw('joblog')} j ON s.sessnum = j.sessnum WHERE ")
+    cur.execute(f"SELECT COALESCE(SUM({counted}), 0), COALESCE(SUM(j.event <> 'application' AND j.superjob = 0), 0), "
+                f"COALESCE(SUM(IF({counted}, j.cputime, 0)), 0), COALESCE(SUM(IF({waiting}, j.walltime, 0)), 0), "
+                f"SUM(j.ncpus) FROM {joined}{window}", args)
+    jobs, runs, cpu, wait, cpus = cur.fetchone()
+    s["jobs"], s["sessions"], s["simulations"] = int(jobs), sessions or 0, int(runs)
+    runs = s["simulations"]
+    for name, total in (("wall", wall), ("cpu", cpu), ("view", view), ("wait", wait)):
+        s[f"tot_{name}"] = total = float(total or 0)
         if total and runs:
             s[f"avg_{name}"] = total / runs
-    s["tot_cpus"] = int(one(f"SELECT SUM(j.ncpus) FROM {with_jobs}"))
+    s["tot_cpus"] = int(cpus or 0)
     if s["tot_cpus"] and runs:
         s["avg_cpus"] = round(s["tot_cpus"] / runs)
     return s
@@ -90,10 +118,11 @@ def gen_tool_stats(settings, month: str, *, dry_run: bool = False, say=print) ->
     stamp = month_stamp(month)
     cells = 0
     with dbmod.cursor(settings, None) as cur:
-        for resid, alias in _tools(cur, t):
-            aliases = tool_aliases(cur, t, alias)
+        tools = [(resid, alias, tool_aliases(cur, t, alias)) for resid, alias in _tools(cur, t)]
+        gathered = gather_tool_sessions(cur, t, tools, periods.window(month, periods.MONTH)[1])
+        for resid, alias, aliases in tools:
             for period in periods.ALL:
-                stats = tool_stats(cur, t, aliases, *periods.window(month, period))
+                stats = tool_stats(cur, t, aliases, *periods.window(month, period), gathered=gathered, tool=resid)
                 cells += 1
                 if dry_run:
                     say(f"[dry-run] tool {resid} ({alias}) period {period}: {stats['users']} users, "

@@ -1,6 +1,7 @@
 """resolve-dns with real aiodns queries against PTR servers on loopback."""
 
 import socket
+from datetime import date
 
 from hzflow_dev.ptrserver import PtrServer
 
@@ -134,3 +135,44 @@ def test_every_enrichable_table_with_or_without_an_address_index(ready_hub, ptr)
     assert ready_hub.dump("toolstart", "host", "id") == [("host-198-51-100-8.hosts.example.net",)]
     assert ready_hub.dump("sessionlog_metrics", "host", "sessnum") == [("host-198-51-100-9.hosts.example.net",),
                                                                        (None,)]
+
+
+NAMES = {"198.51.100.1": "WWW.Physics.Purdue.EDU", "198.51.100.2": "café.example.fr", "198.51.100.3": "cafe.example.fr",
+         "198.51.100.4": "nodots", "198.51.100.5": "a-b-c-d-e.ac.uk", "198.51.100.6": "host.co.jp",
+         "198.51.100.7": "x.k12.in.us", "198.51.100.8": "sp ace.example.org", "198.51.100.10": "under_score.example.com"}
+
+
+def hostile_rows(hub, table):
+    rows = []
+    for i, ip in enumerate([*NAMES, "198.51.100.9"]):                   # .9 has no name: '?'
+        for j, domain in enumerate((None, "", "?", "kept.example.org")):
+            rows.append((f"2025-07-{1 + i:02d} 0{j}:00:00", ip, None, domain))
+    rows += [("2025-06-30 12:00:00", "198.51.100.3", "cafe.example.fr", None),   # the day before: fill-domain's
+             ("2025-07-20 12:00:00", "198.51.100.1", "Upper.Example.ORG", None)]  # already named, upper case
+    hub.query(f"DELETE FROM {table}")
+    hub.insert(table, "id, datetime, ip, host, domain", [(n, *row) for n, row in enumerate(rows, 1)])
+
+
+def test_domains_written_with_the_hosts_are_fill_domains_own(ready_hub):
+    """A month stage's reverse DNS gives plain hosts' rows their domain in the same write; with
+    fill-domain after it, every row ends as resolve-dns then fill-domain leave it, hostile names too."""
+    from hzflow import stages
+    from hzflow.enrich import dns, domain
+
+    settings, met = ready_hub.settings, ready_hub.settings.db.metrics_db
+    start, stop = date(2025, 7, 1), date(2025, 8, 1)
+    with PtrServer(NAMES) as server:
+        use(ready_hub, server)
+        settings = ready_hub.settings
+        for table in ("web", "websessions"):
+            ends = []
+            for resolve in (dns.resolve_dns, stages.RESOLVE_WITH_DOMAINS):
+                hostile_rows(ready_hub, table)
+                ready_hub.query("DELETE FROM hzflow_dns_cache")
+                resolve(settings, met, table, start, stop, say=lambda _: None)
+                between = ready_hub.dump(table, "ip, host, domain", "id")
+                domain.fill_domain(settings, met, table, start, stop, say=lambda _: None)
+                ends.append((between, ready_hub.dump(table, "ip, host, domain", "id")))
+            (alone, reference), (together, ours) = ends
+            assert ours == reference
+            assert sum(1 for a, b in zip(alone, together) if a != b) >= 8     # the domains came with the hosts

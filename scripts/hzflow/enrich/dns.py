@@ -15,6 +15,7 @@ many distinct addresses a month holds.
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -24,9 +25,11 @@ from ..db import quote_ident as q
 from ..errors import ResolverUnavailable
 from ..progress import Progress
 from . import tables
+from .domain import get_domain
 from .window import days
 
 BATCH = 5000
+PLAIN_HOST = re.compile(r"[a-z0-9._-]+")
 # A resolver that has not answered one of this many queries is not there.
 PROBE = 20
 # Seconds a hub waits for another hub of its shared cache to finish asking.
@@ -145,12 +148,21 @@ def asking_alone(settings, cur):
         cur.execute("SELECT RELEASE_LOCK(%s)", (name,))
 
 
+def plain_domain(host: str) -> str | None:
+    """get_domain of a host whose domain fill-domain would give its rows whatever else is in the window:
+    '?' and names of lower-case ASCII letters, digits, dots, dashes and underscores, which no other
+    host equals under the column's collation.  None for the rest, which fill-domain sees to."""
+    return get_domain(host) if host == "?" or PLAIN_HOST.fullmatch(host) else None
+
+
 def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
-                dry_run: bool = False, say=print) -> dict:
+                with_domains: bool = False, dry_run: bool = False, say=print) -> dict:
     """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop).
 
     Returns counts; `failed` addresses got no answer (timeout, server failure)
-    and keep their rows empty for a later attempt.
+    and keep their rows empty for a later attempt.  with_domains (the month
+    stages, whose fill-domain comes next) also gives the rows of a plain
+    host the domain fill-domain would give them, in the same row write.
     """
     tables.check(table, "resolve-dns")
     stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
@@ -181,20 +193,25 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             stats["status"] = "dry-run"
             return stats
         if total > cached:
-            cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY) "
-                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
+                        "host VARCHAR(255) NOT NULL, domain VARCHAR(255)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
             rows_of_batch = tables.by_address(cur, database, table, "hz_dns_answered a", f"{tbl} t ON t.ip = a.ip")
+            host = "IF(c.status = 'name', LOWER(c.host), '?')"
+            domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {host} AND "
+                      f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), a.domain, t.domain), "
+                      if with_domains else "")
 
-            def fill(answered: list[str]) -> None:
+            def fill(answers) -> None:
                 """Give the rows of just-answered addresses their host while the next batch is asked."""
-                if not answered:
+                named = [(ip, name.lower()[:255] if status == "name" else "?") for ip, status, name in answers
+                         if status != "error"]
+                if not named:
                     return
                 cur.execute("DELETE FROM hz_dns_answered")
-                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s)", answered)
+                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s)",
+                                [(ip, name, plain_domain(name)) for ip, name in named])
                 stats["rows"] += cur.execute(
-                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip "
-                    f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}t.host = {host} "
                     f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
                     f"AND {fresh}", (start, stop, *fresh_args))
 
@@ -272,7 +289,7 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, 
                         f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
                 asking = asker.submit(resolver.resolve, following) if following else None
                 store_answers(cur, cache, answers)
-                fill([ip for ip, status, _ in answers if status != "error"])
+                fill(answers)
     finally:
         if own:
             resolver.close()
