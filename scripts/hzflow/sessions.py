@@ -31,6 +31,7 @@ import tempfile
 import time
 from bisect import bisect_left, bisect_right
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 
 import pymysql.cursors
@@ -162,26 +163,38 @@ def _clear_month(cur, month: str) -> int:
 CHUNK_SESSIONS = 40_000
 
 
-class _Chunks:
-    """A chunk's two files: its sessions, and the stamps of their web rows."""
+class _Chunk:
+    """A chunk of built sessions and the stamps of their web rows, written as two files for the server."""
 
     count = 0
 
     def __init__(self, directory: str):
-        _Chunks.count += 1
+        _Chunk.count += 1
         self.paths = (os.path.join(directory, f"sessions-{self.count}.tsv"),
                       os.path.join(directory, f"stamps-{self.count}.tsv"))
-        self.sessions, self.stamps = (open(p, "w") for p in self.paths)
+        self.sessions: list[tuple] = []
+        self.stamps = open(self.paths[1], "w")
 
-    def close(self) -> tuple[str, str]:
-        self.sessions.close()
+    def add(self, row: tuple, events: list[int]) -> None:
+        self.sessions.append(row)
+        self.stamps.writelines(f"{rid}\t{row[0]}\n" for rid in events)
+
+    def close(self, country=None) -> tuple[str, str, tuple]:
+        """Write the sessions (with their country, if `country` maps addresses); (files, columns)."""
         self.stamps.close()
-        return self.paths
+        columns = SESSION_COLUMNS
+        rows = self.sessions
+        if country is not None:
+            known = country([row[2] for row in rows])
+            rows, columns = [(*row, known[row[2]]) for row in rows], (*SESSION_COLUMNS, "ipcountry")
+        with open(self.paths[0], "w") as out:
+            out.writelines("\t".join(map(dbmod.tsv_field, row)) + "\n" for row in rows)
+        return (*self.paths, columns)
 
 
-def _load_chunk(cur, sessions_tsv: str, stamps_tsv: str) -> None:
+def _load_chunk(cur, sessions_tsv: str, stamps_tsv: str, columns) -> None:
     """Load a chunk's sessions and stamp its web rows (in the caller's transaction)."""
-    dbmod.load_file(cur, "websessions", SESSION_COLUMNS, sessions_tsv, ignore_duplicates=True)
+    dbmod.load_file(cur, "websessions", columns, sessions_tsv, ignore_duplicates=True)
     cur.execute("DELETE FROM hz_web_session")
     dbmod.load_file(cur, "hz_web_session", ("id", "sid"), stamps_tsv)
     cur.execute("UPDATE web w JOIN hz_web_session x ON w.id = x.id SET w.sessionid = x.sid")
@@ -189,15 +202,25 @@ def _load_chunk(cur, sessions_tsv: str, stamps_tsv: str) -> None:
         os.unlink(path)
 
 
-def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool = False,
+def _ask_countries(conn, countries, ips) -> dict[str, str]:
+    with conn.cursor() as cur:
+        return countries(cur, ips)
+
+
+def logfix_session(settings, month: str, *, rebuild: bool = False, countries=None, dry_run: bool = False,
                    say=print) -> dict:
-    """Sessionize `month`; with rebuild, replace its sessions instead of adding to them."""
+    """Sessionize `month`; with rebuild, replace its sessions instead of adding to them.
+
+    countries (geo.SessionCountries, the month stage's) gives each new
+    session its ipcountry as it is written.
+    """
     began = time.monotonic()
     first, following = month_bounds(month)
     stats = {"stage": "logfix-session", "month": month, "sessions": 0, "events": 0, "jobs": 0,
              "dropped": 0}
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with dbmod.connection(settings) as reader, dbmod.connection(settings) as writer, \
+            dbmod.connection(settings) as looker, \
             tempfile.TemporaryDirectory(prefix="sessions-", dir=settings.tmp_dir) as tmp:
         with reader.cursor() as cur:
             cur.execute("SELECT id, UNIX_TIMESTAMP(datetime), ip, host FROM toolstart "
@@ -217,8 +240,9 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
                         "sid BIGINT NOT NULL) ENGINE=InnoDB")
             job_stamps: dict[int, int] = {}
             loads = []
+            country = None if countries is None else partial(_ask_countries, looker, countries)
             try:
-                chunks = _Chunks(tmp)
+                chunk = _Chunk(tmp)
                 progress = Progress(say, "sessions built")
                 for s in coalesce(_month_rows(reader, month, rebuild)):
                     next_id += 1
@@ -227,18 +251,16 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, dry_run: bool
                     matched = jobs.jobs(s)
                     for tid in matched:
                         job_stamps[tid] = next_id
-                    chunks.sessions.write("\t".join(map(dbmod.tsv_field, (
-                        next_id, s.start, s.ip, s.host, s.end_ts - s.start_ts, s.domain,
-                        min(len(matched), MAX_JOBS), 0))) + "\n")
-                    chunks.stamps.writelines(f"{rid}\t{next_id}\n" for rid in s.events)
+                    chunk.add((next_id, s.start, s.ip, s.host, s.end_ts - s.start_ts, s.domain,
+                               min(len(matched), MAX_JOBS), 0), s.events)
                     stats["sessions"] += 1
                     stats["events"] += len(s.events)
                     if not stats["sessions"] % CHUNK_SESSIONS:
                         if loads and loads[-1].done():
                             loads[-1].result()            # a failed load stops the month here
-                        loads.append(loader.submit(_load_chunk, cur, *chunks.close()))
-                        chunks = _Chunks(tmp)
-                loads.append(loader.submit(_load_chunk, cur, *chunks.close()))
+                        loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))
+                        chunk = _Chunk(tmp)
+                loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))
                 for load in loads:
                     load.result()
             except BaseException:

@@ -254,19 +254,20 @@ def session_steps(settings, month: str, dry_run: bool, say):
     """The reference's session part of the month analysis, as a rebuild of the month."""
     start, stop = months.bounds(month)
     sessions_dated = _dated(settings, month, dry_run, say)
+    countries = geo.SessionCountries.for_month_stage(settings)     # the sessions are born with their country
 
     def dated(step):
         return sessions_dated(step, "websessions")
 
     return [
-        ("logfix-session", lambda: sessions.logfix_session(settings, month, rebuild=True, dry_run=dry_run,
-                                                           say=say)),
+        ("logfix-session", lambda: sessions.logfix_session(settings, month, rebuild=True, countries=countries,
+                                                           dry_run=dry_run, say=say)),
         ("clean-bots websessions",
          lambda: clean.clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say)),
         ("clear-orphan-stamps", lambda: clean.clear_orphan_stamps(settings, month, dry_run=dry_run, say=say)),
         ("resolve-dns websessions", dated(RESOLVE_WITH_DOMAINS)),
         ("fill-domain websessions", dated(domain.fill_domain)),
-        ("fill-ipcountry websessions", dated(geo.fill_ipcountry)),
+        ("fill-ipcountry websessions", dated(partial(geo.fill_ipcountry, born_filled=countries is not None))),
     ]
 
 

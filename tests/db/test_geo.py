@@ -121,3 +121,48 @@ def test_a_service_outage_leaves_rows_unfilled_for_the_next_run(ready_hub):
         down.close()
     assert r.returncode == 5 and "stay unfilled" in r.stderr
     assert countries(ready_hub) == [None, "", "-", None, "-", "AU", "US", None, None]
+
+
+SESSION_ADDRESSES = ["8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9", "", "2001:db8::1", "8.8.4.4 ", "9.9.9.9",
+                     "1.1.1.1"]
+
+
+def session_history(hub):
+    """July's web rows, the sessions around July (unfilled, some sharing July's addresses), a bot."""
+    for table in ("web", "websessions", "exclude_list"):
+        hub.query(f"DELETE FROM {table}")
+    hub.insert("web", "datetime, ip, host, domain", [
+        (f"2025-07-{2 + i:02d} 10:00:00", ip, f"h{i}.example.org", "bots.example" if ip == "9.9.9.9" else "example.org")
+        for i, ip in enumerate(SESSION_ADDRESSES)])
+    hub.insert("websessions", "id, datetime, ip, host, domain, ipcountry", [
+        (900, "2025-06-30 10:00:00", "1.1.1.1", "x", "example.org", ""),    # the window's day before July
+        (901, "2025-06-10 10:00:00", "8.8.8.8", "x", "example.org", ""),    # elsewhere, July's address
+        (902, "2025-08-20 10:00:00", "8.8.4.4", "x", "example.org", ""),      # the same, spelt without a space
+        (903, "2025-08-21 10:00:00", "9.9.9.9", "x", "example.org", ""),    # the bot's: July's goes
+        (904, "2025-08-22 10:00:00", "192.168.1.9", "x", "example.org", ""),  # private, elsewhere
+        (905, "2025-05-01 10:00:00", "4.4.4.4", "x", "example.org", "")])   # nobody's
+    hub.query("INSERT INTO exclude_list (type, filter) VALUES ('domain', 'bots.example')")
+    hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
+                  "VALUES (%s, 'AU', 'Australia', NOW()) ON DUPLICATE KEY UPDATE countrySHORT = 'AU'",
+                  (ip_number("1.2.3.4"),))
+
+
+def test_sessions_born_with_their_country_end_as_the_fill_leaves_them(ready_hub, monkeypatch):
+    """The month stage writes each new session's country with it; with the fill after it, every session
+    (the month's, the window's day before, other months' of the same addresses, a deleted bot's
+    address) ends as logfix-session then fill-ipcountry leave it."""
+    from hzflow import stages
+    from hzflow.enrich import geo
+
+    def sessionize():
+        session_history(ready_hub)
+        for _, step in stages.session_steps(ready_hub.settings, "2025-07", False, lambda _: None):
+            step()
+        return ready_hub.dump("websessions", "datetime, ip, ipcountry", "datetime, ip")
+
+    born = sessionize()
+    monkeypatch.setattr(geo.SessionCountries, "for_month_stage", classmethod(lambda cls, settings: None))
+    assert sessionize() == born
+    assert [c for _, ip, c in born if ip == "8.8.8.8"] == ["US", "US"]            # June's too
+    assert [c for d, ip, c in born if ip == "9.9.9.9"] == [""]                   # the bot went first
+    assert {ip for d, ip, _ in born if d.month == 7} >= {"8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9"}

@@ -16,6 +16,7 @@ IPv4 (IPv6 clients) get '-', as in the reference, which cannot key them.
 
 from __future__ import annotations
 
+import re
 import socket
 from functools import cache
 
@@ -26,6 +27,7 @@ from . import tables
 from .window import legacy_week_window
 
 PRIVATE_SQL_REGEXP = r"^(10|127|192\.168|169\.254|172\.(1[6-9]|2[0-9]|3[01]))\."
+PRIVATE = re.compile(PRIVATE_SQL_REGEXP)
 CACHE_DAYS = 90
 LEGACY_CACHE_MAX = 2**31 - 1
 BATCH = 100
@@ -230,7 +232,38 @@ def geo_for(cur, caches: Caches, provider, ips: list[str]) -> dict[str, tuple]:
     return {ip: found[n] for ip, n in numbers.items() if n is not None and n in found}
 
 
-def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider=None,
+class SessionCountries:
+    """The country fill-ipcountry gives a new session's rows, known when the session is written.
+
+    For the month stage's sessions (sessionize_month), whose fill-ipcountry
+    comes in the same job: each address gets what that step would give it
+    (private addresses '-', then the caches, then the offline database,
+    '-' without an answer), so the rows are born filled and the step has
+    nothing left to write.  Only with the offline provider: it writes no
+    cache, so asking early changes nothing but the moment.
+    """
+
+    def __init__(self, settings):
+        self.settings, self.known, self.provider, self.caches = settings, {}, None, None
+
+    @classmethod
+    def for_month_stage(cls, settings) -> "SessionCountries | None":
+        return None if settings.get("geoip", "provider") == "service" else cls(settings)
+
+    def __call__(self, cur, ips) -> dict[str, str]:
+        """ip -> country for `ips` (looked up once per run)."""
+        new = sorted({ip for ip in ips if ip not in self.known})
+        public = [ip for ip in new if not PRIVATE.match(ip)]
+        self.known.update((ip, "-") for ip in new)
+        if public:
+            self.caches = self.caches or Caches(self.settings, cur)
+            self.provider = self.provider or OfflineProvider()
+            for ip, g in geo_for(cur, self.caches, self.provider, public).items():
+                self.known[ip] = g[0] if g[0] and g[0] != "-" else "-"
+        return {ip: self.known[ip] for ip in ips}
+
+
+def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider=None, born_filled=False,
                    dry_run: bool = False, say=print) -> dict:
     """Set `ipcountry` for the period's rows that have none ('' or NULL).
 
@@ -238,6 +271,10 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
     (start - 1 day, stop]; private and loopback addresses get '-'; an
     address with an answer is filled on *all* its unfilled rows, whatever
     their date, and one without gets '-' the same way.
+
+    born_filled: the rows of [start, stop) were written with their country
+    (SessionCountries).  Their addresses would have been among the step's,
+    so those that still have unfilled rows elsewhere are added.
     """
     tables.check(table, "fill-ipcountry")
     col = tables.date_column(table)
@@ -249,6 +286,11 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
         cur.execute(f"SELECT DISTINCT ip FROM {tbl} WHERE {period} AND {unfilled} "
                     f"AND ip NOT REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
         ips = [r[0] for r in cur.fetchall()]
+        if born_filled:
+            cur.execute(f"SELECT DISTINCT u.ip FROM {tbl} u WHERE (u.ipcountry = '' OR u.ipcountry IS NULL) "
+                        f"AND u.ip NOT REGEXP %s AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = u.ip "
+                        f"AND m.{col} >= %s AND m.{col} < %s)", (PRIVATE_SQL_REGEXP, start, stop))
+            ips += [ip for (ip,) in cur.fetchall() if ip not in ips]
         say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
         if dry_run:
             return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
