@@ -274,7 +274,9 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, 
             asking = asker.submit(resolver.resolve, batch) if batch else None
             while asking is not None:
                 following = next_batch()
+                began = time.monotonic()
                 answers = asking.result()
+                stats["waited"] = round(stats.get("waited", 0) + time.monotonic() - began, 2)
                 failed = sum(1 for _, status, _ in answers if status == "error")
                 stats["asked"] += len(answers)
                 stats["failed"] += failed
