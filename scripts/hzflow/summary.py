@@ -205,7 +205,8 @@ def _registered_share(cur, met, ip_sql, params) -> int:
 
 
 def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: tuple, *,
-                     rollups: bool = True, known_visitors: VisitorCells | None = None) -> Writer:
+                     rollups: bool = True, known_visitors: VisitorCells | None = None,
+                     hub_sums: HubSums | None = None) -> Writer:
     """Every cell of one period; returns the writer, which knows the cells it wrote."""
     met, d = q(settings.db.metrics_db), settings.db
     hub = q(d.hub_db)
@@ -249,7 +250,7 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
                 f"SELECT DISTINCT user, countryresident, orgtype FROM {met}.toolstart WHERE success = 1 "
                 f"AND datetime > %s AND datetime < %s", win)
 
-    _simulation_usage(cur, w, met, hub, win, tools)
+    _simulation_usage(cur, w, met, hub, win, tools, hub_sums)
     _misc_usage(cur, w, met, d.prefix, win, start, stop)
     w.flush()
     return w
@@ -398,7 +399,61 @@ def _one_row(cur, sql, params=()) -> tuple:
     return cur.fetchone()
 
 
-def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
+def hub_session_sums(cur, hub, windows, tools) -> dict[tuple[str, str], dict]:
+    """Per window, the simulation figures that read the hub's own sessionlog and joblog.
+
+    Those tables have no index on `start`: asking them per period walked
+    all their years five times a period.  The month's windows all end on
+    the same day and differ in their first, so one walk answers every
+    window, each sum adding its rows in the order its own walk would (the
+    table's), so even the floating-point sums are the same numbers.
+    """
+    out = {}
+    for stop in sorted({hi for _, hi in windows}):
+        los = sorted({lo for lo, hi in windows if hi == stop})
+        users, monitoring = not_monitoring("username")
+        joined, _ = not_monitoring("s.username")
+        cur.execute("SELECT " + ", ".join(
+            [f"COALESCE(SUM(IF(start > %s AND appname NOT IN %s, cputime, NULL)), 0)"] * len(los)
+            + [f"SUM(IF(start > %s AND {users}, walltime, NULL))"] * len(los)
+            + [f"SUM(IF(start > %s AND {users}, viewtime, NULL))"] * len(los))
+            + f" FROM {hub}.sessionlog WHERE start > %s AND start < %s",
+            (*[a for lo in los for a in (lo, tools)], *[a for lo in los for a in (lo, *monitoring)] * 2,
+             los[0], stop))
+        row = cur.fetchone()
+        n = len(los)
+        cpu_sessions, wall, view = row[:n], row[n:2 * n], row[2 * n:]
+        cur.execute("SELECT " + ", ".join(["COALESCE(SUM(IF(s.start > %s, j.cputime, NULL)), 0)"] * n)
+                    + f" FROM {hub}.joblog j JOIN {hub}.sessionlog s ON s.sessnum = j.sessnum "
+                      f"WHERE s.start > %s AND s.start < %s AND j.event <> '[waiting]' AND j.job > 0 "
+                      f"AND {joined} AND s.appname IN %s", (*los, los[0], stop, *monitoring, tools))
+        cpu_jobs = cur.fetchone()
+        cur.execute("SELECT " + ", ".join(f"COALESCE(SUM(c{k} >= 600), 0)" for k in range(n))
+                    + " FROM (SELECT username, "
+                    + ", ".join(f"SUM(IF(start > %s, cputime, NULL)) AS c{k}" for k in range(n))
+                    + f" FROM {hub}.sessionlog WHERE start > %s AND start < %s AND {users} GROUP BY username) heavy",
+                    (*los, los[0], stop, *monitoring))
+        heavy = cur.fetchone()
+        for k, lo in enumerate(los):
+            out[(lo, stop)] = {"cpu_sessions": cpu_sessions[k], "cpu_jobs": cpu_jobs[k],
+                               "walltime": wall[k] if wall[k] is not None else 0,
+                               "viewtime": view[k] if view[k] is not None else 0, "heavy": int(heavy[k])}
+    return out
+
+
+class HubSums:
+    """hub_session_sums of all the month's windows, asked the first time a period needs one."""
+
+    def __init__(self, hub, windows, tools):
+        self.hub, self.windows, self.tools, self.sums = hub, list(windows), tools, None
+
+    def __call__(self, cur, win) -> dict:
+        if self.sums is None:
+            self.sums = hub_session_sums(cur, self.hub, self.windows, self.tools)
+        return self.sums[tuple(win)]
+
+
+def _simulation_usage(cur, w: Writer, met, hub, win, tools, sums: HubSums | None = None) -> None:
     sims = "summary_simusage_vals"
     users = int(_one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
                           f"AND datetime > %s AND datetime < %s", win))
@@ -408,21 +463,11 @@ def _simulation_usage(cur, w: Writer, met, hub, win, tools) -> None:
     runs = int(_one(cur, f"SELECT COUNT(user) FROM {met}.toolstart WHERE success = 1 AND datetime > %s "
                          f"AND datetime < %s", win))
     w.cell(sims, 2, 1, runs, 4)
-    cpu = _one(cur, f"SELECT COALESCE(SUM(cputime), 0) FROM {hub}.sessionlog WHERE start > %s AND start < %s "
-                    f"AND appname NOT IN %s", (*win, tools))
-    cpu += _one(cur, f"SELECT COALESCE(SUM(j.cputime), 0) FROM {hub}.joblog j JOIN {hub}.sessionlog s "
-                     f"ON s.sessnum = j.sessnum WHERE s.start > %s AND s.start < %s AND j.event <> '[waiting]' "
-                     f"AND j.job > 0 AND {not_monitoring('s.username')[0]} "
-                     f"AND s.appname IN %s", (*win, *MONITORING, tools))
-    w.cell(sims, 3, 1, cpu, 5)
+    hub_figures = (sums or HubSums(hub, [win], tools))(cur, win)
+    w.cell(sims, 3, 1, hub_figures["cpu_sessions"] + hub_figures["cpu_jobs"], 5)
     for rowid, column in ((4, "walltime"), (5, "viewtime")):
-        w.cell(sims, rowid, 1, _one(cur, f"SELECT SUM({column}) FROM {hub}.sessionlog WHERE start > %s "
-                                         f"AND start < %s AND {not_monitoring('username')[0]}",
-                                    (*win, *MONITORING)), 5)
-    w.cell(sims, 6, 1, _one(cur, f"SELECT COUNT(*) FROM (SELECT username AS users, SUM(cputime) AS cpu "
-                                 f"FROM {hub}.sessionlog WHERE start > %s AND start < %s GROUP BY users "
-                                 f"HAVING cpu >= 600 AND {not_monitoring('username')[0]}) heavy",
-                            (*win, *MONITORING)), 3)
+        w.cell(sims, rowid, 1, hub_figures[column], 5)
+    w.cell(sims, 6, 1, hub_figures["heavy"], 3)
     w.cell(sims, 7, 1, runs / users, 4)
     days = int(_one(cur, f"SELECT SUM(TO_DAYS(w.last) - TO_DAYS(a.first)) FROM "
                          f"(SELECT user, MAX(datetime) AS last FROM {met}.toolstart WHERE success = 1 "
@@ -502,6 +547,7 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
             cont = continents(cur, met)
             by_window: dict[tuple[str, str], tuple[int, Writer]] = {}
             known_visitors = VisitorCells(cur, met) if from_rollups else None
+            hub_sums = HubSums(q(settings.db.hub_db), [periods.window(month, p) for p in period_codes], tools)
             for period in period_codes:
                 began, win = time.monotonic(), periods.window(month, period)
                 if win in by_window:          # a quarter's first month: the month's own window
@@ -510,7 +556,8 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
                     say(f"  period {period} ({' .. '.join(win)}): the window of period {first}, its cells")
                     continue
                 by_window[win] = period, summarize_period(settings, cur, month, period, cont, tools,
-                                                          rollups=from_rollups, known_visitors=known_visitors)
+                                                          rollups=from_rollups, known_visitors=known_visitors,
+                                                          hub_sums=hub_sums)
                 say(f"  period {period} ({' .. '.join(win)}): {time.monotonic() - began:.1f} s")
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
         f"{'' if from_rollups else ' (full rescan)'}{'; userlogin_lite rebuilt' if refreshed else ''}")

@@ -38,3 +38,68 @@ def test_row_one_is_rows_six_seven_and_eight_and_reruns_change_nothing(ready_hub
     ready_hub.hzflow("summarize-month", "2025-07")
     assert cells(ready_hub, "summary_user_vals") == user
     assert len(cells(ready_hub, "summary_misc_vals")) == 6 * 8
+
+
+def legacy_hub_figures(cur, hub, win, tools):
+    """The reference's own per-window questions, as the oracle for the one-walk sums."""
+    from hzflow.enrich.hubdata import MONITORING
+
+    def one(sql, params):
+        cur.execute(sql, params)
+        row = cur.fetchone()
+        return row[0] if row and row[0] is not None else 0
+
+    users = "username <> %s AND username NOT LIKE %s"
+    return {"cpu_sessions": one(f"SELECT COALESCE(SUM(cputime), 0) FROM {hub}.sessionlog WHERE start > %s "
+                                f"AND start < %s AND appname NOT IN %s", (*win, tools)),
+            "cpu_jobs": one(f"SELECT COALESCE(SUM(j.cputime), 0) FROM {hub}.joblog j JOIN {hub}.sessionlog s "
+                            f"ON s.sessnum = j.sessnum WHERE s.start > %s AND s.start < %s AND j.event <> "
+                            f"'[waiting]' AND j.job > 0 AND s.username <> %s AND s.username NOT LIKE %s "
+                            f"AND s.appname IN %s", (*win, *MONITORING, tools)),
+            "walltime": one(f"SELECT SUM(walltime) FROM {hub}.sessionlog WHERE start > %s AND start < %s "
+                            f"AND {users}", (*win, *MONITORING)),
+            "viewtime": one(f"SELECT SUM(viewtime) FROM {hub}.sessionlog WHERE start > %s AND start < %s "
+                            f"AND {users}", (*win, *MONITORING)),
+            "heavy": one(f"SELECT COUNT(*) FROM (SELECT username AS users, SUM(cputime) AS cpu FROM "
+                         f"{hub}.sessionlog WHERE start > %s AND start < %s GROUP BY users HAVING cpu >= 600 "
+                         f"AND username <> %s AND username NOT LIKE %s) heavy", (*win, *MONITORING))}
+
+
+def test_one_walk_of_the_hub_sessions_gives_every_window_the_legacy_figures(ready_hub):
+    """Sessions on window edges, monitoring accounts in several spellings, NULL times, heavy users near
+    600 s, jobs of tools and of other apps: every window's figures equal the legacy per-window questions,
+    floating-point sums included, to the bit."""
+    import random
+
+    from hzflow import periods, summary
+
+    rng = random.Random(11)
+    names = ["alice", "ALICE", "bob", "gridstat", "GridStat", "hctest7", "HCtest9", "carol", "dave"]
+    apps = ["qdot", "QDot", "pntoy", "workspace", "other", "abacus_r1"]
+    sessions, jobs = [], []
+    for sessnum in range(1, 1500):
+        month = rng.choice(["2024-07", "2024-10", "2025-01", "2025-03", "2025-06", "2025-07", "1994-12"])
+        start = rng.choice([f"{month}-01 00:00:00", f"{month}-01 00:00:01", f"{month}-15 12:{rng.randrange(60):02d}:13"])
+        cpu = rng.choice([None, 0.1, 599.999, 600.0, rng.uniform(0, 900) / 3])
+        sessions.append((sessnum, rng.choice(names), start, rng.choice(apps),
+                         rng.choice([None, rng.uniform(1, 5000) / 7]), rng.choice([None, rng.uniform(1, 900) / 3]), cpu))
+        jobs += [(sessnum, job, rng.choice(["simulation", "[waiting]", "application"]), rng.choice([None, rng.uniform(0, 99) / 7]))
+                 for job in range(rng.choice([0, 1, 2]))]
+    sessions.append((5000, "erin", "2025-07-20 10:00:00", "qdot", 10.0, 10.0, 600.0))      # exactly heavy
+    ready_hub.hub_query("INSERT INTO sessionlog (sessnum, username, start, appname, walltime, viewtime, cputime) "
+                        "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(sessions)),
+                        [v for row in sessions for v in row])
+    ready_hub.hub_query("INSERT INTO joblog (sessnum, job, event, cputime) VALUES "
+                        + ", ".join(["(%s, %s, %s, %s)"] * len(jobs)), [v for row in jobs for v in row])
+    hub, tools = f"`{ready_hub.settings.db.hub_db}`", ("workspace", "qdot", "pntoy", "abacus_r1")
+    conn = ready_hub.server.connect()
+    try:
+        with conn.cursor() as cur:
+            windows = [periods.window("2025-07", p) for p in periods.ALL]
+            sums = summary.hub_session_sums(cur, hub, windows, tools)
+            for win in windows:
+                want = legacy_hub_figures(cur, hub, win, tools)
+                assert sums[win] == want and [type(v) for v in sums[win].values()] == [type(v) for v in want.values()]
+    finally:
+        conn.close()
+    assert any(sums[w]["heavy"] for w in windows) and any(sums[w]["cpu_jobs"] for w in windows)

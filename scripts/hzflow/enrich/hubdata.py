@@ -81,6 +81,9 @@ def middleware(settings, metric: str, *, dry_run: bool = False, say=print) -> di
             f"FROM {hub}.joblog j JOIN {hub}.sessionlog s ON j.sessnum = s.sessnum "
             f"LEFT JOIN {met}.toolstart t ON t.datetime = j.start AND t.user = s.username "
             f"AND t.ip = s.remoteip WHERE t.id IS NULL AND {users} {not_waiting}", params))
+    # fresh index statistics after the insert: with stale ones the optimizer reached toolstart through
+    # its ip index (thousands of rows an address) and the repair walked them per session (70 s a month)
+    statements.append(f"ANALYZE TABLE {met}.toolstart")
     needs_repair = "t.walltime < 0 AND j.walltime > 0" if metric == "walltime" \
         else "t.cputime <= 0 AND j.cputime > 0"
     statements.append((
@@ -121,5 +124,6 @@ def _run(settings, label: str, statements, dry_run: bool, say) -> dict:
         for stmt in statements:
             sql, params = stmt if isinstance(stmt, tuple) else (stmt, None)
             counts.append(cur.execute(sql, params))
+            cur.fetchall()                           # ANALYZE answers with a result set
     say(f"{label}: rows affected per statement {counts}")
     return {"stage": label, "rows": counts}
