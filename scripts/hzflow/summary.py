@@ -206,7 +206,7 @@ def _registered_share(cur, met, ip_sql, params) -> int:
 
 def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: tuple, *,
                      rollups: bool = True, known_visitors: VisitorCells | None = None,
-                     hub_sums: HubSums | None = None) -> Writer:
+                     figures=None, sim_users: str | None = None) -> Writer:
     """Every cell of one period; returns the writer, which knows the cells it wrote."""
     met, d = q(settings.db.metrics_db), settings.db
     hub = q(d.hub_db)
@@ -246,14 +246,32 @@ def summarize_period(settings, cur, month: str, period: int, cont: dict, tools: 
         w.cell(users, 1, colid, total, fmt)
 
     # row 2: simulation users
+    if sim_users:
+        users_sql, params = f"SELECT user, countryresident, orgtype FROM {sim_users} WHERE last > %s", (start,)
+    else:
+        users_sql, params = (f"SELECT DISTINCT user, countryresident, orgtype FROM {met}.toolstart "
+                             f"WHERE success = 1 AND datetime > %s AND datetime < %s", win)
     _user_cells(cur, w, 2, residence_filters("countryresident", cont) + orgtype_filters("orgtype"),
-                f"SELECT DISTINCT user, countryresident, orgtype FROM {met}.toolstart WHERE success = 1 "
-                f"AND datetime > %s AND datetime < %s", win)
+                users_sql, params)
 
-    _simulation_usage(cur, w, met, hub, win, tools, hub_sums)
+    _simulation_usage(cur, w, met, hub, win, tools, figures)
     _misc_usage(cur, w, met, d.prefix, win, start, stop)
     w.flush()
     return w
+
+
+def simulation_users(cur, met, stop: str) -> str:
+    """Every (user, residence, org type) of a successful tool start before `stop`, with its last start.
+
+    A period's simulation users (row 2) are those whose last start is after
+    its first day: the month's windows all end at `stop`, so one pass
+    serves them all, where each period walked the tool starts again.
+    """
+    cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_sim_users")
+    cur.execute(f"CREATE TEMPORARY TABLE hz_sim_users (INDEX (last)) SELECT user, countryresident, orgtype, "
+                f"MAX(datetime) AS last FROM {met}.toolstart WHERE success = 1 AND datetime < %s "
+                f"GROUP BY user, countryresident, orgtype", (stop,))
+    return "hz_sim_users"
 
 
 def _user_cells(cur, w: Writer, rowid: int, filters, users_sql: str, params) -> None:
@@ -441,50 +459,81 @@ def hub_session_sums(cur, hub, windows, tools) -> dict[tuple[str, str], dict]:
     return out
 
 
-class HubSums:
-    """hub_session_sums of all the month's windows, asked the first time a period needs one."""
+def tool_start_figures(cur, met, windows) -> dict[tuple[str, str], dict]:
+    """Per window, the simulation figures of the tool starts (summary_simusage_vals rows 1, 2, 8-10).
 
-    def __init__(self, hub, windows, tools):
-        self.hub, self.windows, self.tools, self.sums = hub, list(windows), tools, None
+    One pass over the successful tool starts, grouped by user (as each
+    legacy query groups or joins them), answers every window of the month:
+    they all end on the same day, so a user's last start in a window is
+    their last start before that day whenever the window holds one.
+    Counts and day numbers only, so the order of the rows cannot matter.
+    """
+    out = {}
+    for stop in sorted({hi for _, hi in windows}):
+        los = sorted({lo for lo, hi in windows if hi == stop})
+        n = len(los)
+        per_user = ", ".join(
+            [f"COUNT(IF(datetime > %s AND datetime < %s, 1, NULL)) AS n{k}" for k in range(n)]
+            + [f"COUNT(IF(datetime > %s AND datetime > '1995-01-01' AND datetime < %s, 1, NULL)) AS m{k}"
+               for k in range(n)])
+        known = "user IS NOT NULL"
+        figures = ", ".join(
+            [f"COALESCE(SUM({known} AND n{k} > 0), 0)" for k in range(n)]
+            + [f"COALESCE(SUM(IF({known}, n{k}, 0)), 0)" for k in range(n)]
+            + [f"COALESCE(SUM(IF({known} AND m{k} > 1 AND TO_DAYS(last95) > TO_DAYS(first95), "
+               f"TO_DAYS(last95) - TO_DAYS(first95), 0)), 0)" for k in range(n)]
+            + [f"COALESCE(SUM(n{k} >= 10), 0)" for k in range(n)]
+            + [f"COALESCE(SUM({known} AND n{k} > 0 AND TO_DAYS(last0) - TO_DAYS(first0) >= 90 "
+               f"AND TO_DAYS(first0) > 0), 0)" for k in range(n)])
+        cur.execute(f"SELECT {figures} FROM (SELECT user, {per_user}, MAX(IF(datetime < %s, datetime, NULL)) AS last0, "
+                    f"MAX(IF(datetime > '1995-01-01' AND datetime < %s, datetime, NULL)) AS last95, "
+                    f"MIN(datetime) AS first0, MIN(IF(datetime > '1995-01-01', datetime, NULL)) AS first95 "
+                    f"FROM {met}.toolstart WHERE success = 1 GROUP BY user) starts",
+                    (*[a for lo in los for a in (lo, stop)] * 2, stop, stop))
+        row = [int(v) for v in cur.fetchone()]
+        for k, lo in enumerate(los):
+            out[(lo, stop)] = {"users": row[k], "runs": row[n + k], "days": row[2 * n + k],
+                               "frequent": row[3 * n + k], "spread": row[4 * n + k]}
+    return out
+
+
+class AllWindows:
+    """A figure function of the month's windows, asked for all of them the first time a period needs one."""
+
+    def __init__(self, figures, windows):
+        self.figures, self.windows, self.values = figures, list(windows), None
 
     def __call__(self, cur, win) -> dict:
-        if self.sums is None:
-            self.sums = hub_session_sums(cur, self.hub, self.windows, self.tools)
-        return self.sums[tuple(win)]
+        if self.values is None:
+            self.values = self.figures(cur, self.windows)
+        return self.values[tuple(win)]
 
 
-def _simulation_usage(cur, w: Writer, met, hub, win, tools, sums: HubSums | None = None) -> None:
+def month_figures(met, hub, windows, tools) -> tuple[AllWindows, AllWindows]:
+    """The tool starts' and the hub sessions' figures of the month's windows (each asked once, when needed)."""
+    return (AllWindows(lambda cur, wins: tool_start_figures(cur, met, wins), windows),
+            AllWindows(lambda cur, wins: hub_session_sums(cur, hub, wins, tools), windows))
+
+
+def _simulation_usage(cur, w: Writer, met, hub, win, tools, figures=None) -> None:
     sims = "summary_simusage_vals"
-    users = int(_one(cur, f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
-                          f"AND datetime > %s AND datetime < %s", win))
+    starts, sessions = figures or month_figures(met, hub, [win], tools)
+    start_figures = starts(cur, win)
+    users = start_figures["users"]
     w.cell(sims, 1, 1, users, 3)
     if not users:
         return
-    runs = int(_one(cur, f"SELECT COUNT(user) FROM {met}.toolstart WHERE success = 1 AND datetime > %s "
-                         f"AND datetime < %s", win))
+    runs = start_figures["runs"]
     w.cell(sims, 2, 1, runs, 4)
-    hub_figures = (sums or HubSums(hub, [win], tools))(cur, win)
+    hub_figures = sessions(cur, win)
     w.cell(sims, 3, 1, hub_figures["cpu_sessions"] + hub_figures["cpu_jobs"], 5)
     for rowid, column in ((4, "walltime"), (5, "viewtime")):
         w.cell(sims, rowid, 1, hub_figures[column], 5)
     w.cell(sims, 6, 1, hub_figures["heavy"], 3)
     w.cell(sims, 7, 1, runs / users, 4)
-    days = int(_one(cur, f"SELECT SUM(TO_DAYS(w.last) - TO_DAYS(a.first)) FROM "
-                         f"(SELECT user, MAX(datetime) AS last FROM {met}.toolstart WHERE success = 1 "
-                         f"AND datetime > %s AND datetime > '1995-01-01' AND datetime < %s GROUP BY user "
-                         f"HAVING COUNT(*) > 1) w JOIN (SELECT user, MIN(datetime) AS first FROM {met}.toolstart "
-                         f"WHERE success = 1 AND datetime > '1995-01-01' GROUP BY user) a ON a.user = w.user "
-                         f"WHERE TO_DAYS(w.last) > TO_DAYS(a.first)", win))
-    w.cell(sims, 8, 1, days / users * 86400, 5)
-    w.cell(sims, 9, 1, _one(cur, f"SELECT COUNT(*) FROM (SELECT user AS users, COUNT(*) AS runs FROM {met}.toolstart "
-                                 f"WHERE success = 1 AND datetime > %s AND datetime < %s GROUP BY users "
-                                 f"HAVING runs >= 10) frequent", win), 3)
-    w.cell(sims, 10, 1, _one(cur, f"SELECT COUNT(*) FROM (SELECT w.user, TO_DAYS(w.last) - TO_DAYS(a.first) AS spread, "
-                                  f"TO_DAYS(a.first) AS first_day FROM (SELECT user, MAX(datetime) AS last "
-                                  f"FROM {met}.toolstart WHERE success = 1 AND datetime > %s AND datetime < %s "
-                                  f"GROUP BY user) w JOIN (SELECT user, MIN(datetime) AS first FROM {met}.toolstart "
-                                  f"WHERE success = 1 GROUP BY user) a ON a.user = w.user) s "
-                                  f"WHERE s.spread >= 90 AND s.first_day > 0", win), 3)
+    w.cell(sims, 8, 1, start_figures["days"] / users * 86400, 5)
+    w.cell(sims, 9, 1, start_figures["frequent"], 3)
+    w.cell(sims, 10, 1, start_figures["spread"], 3)
 
 
 def _misc_usage(cur, w: Writer, met, prefix, win, start, stop) -> None:
@@ -547,7 +596,9 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
             cont = continents(cur, met)
             by_window: dict[tuple[str, str], tuple[int, Writer]] = {}
             known_visitors = VisitorCells(cur, met) if from_rollups else None
-            hub_sums = HubSums(q(settings.db.hub_db), [periods.window(month, p) for p in period_codes], tools)
+            figures = month_figures(met, q(settings.db.hub_db), [periods.window(month, p) for p in period_codes],
+                                    tools)
+            sim_users = simulation_users(cur, met, periods.window(month, periods.MONTH)[1])
             for period in period_codes:
                 began, win = time.monotonic(), periods.window(month, period)
                 if win in by_window:          # a quarter's first month: the month's own window
@@ -557,7 +608,7 @@ def summarize_month(settings, month: str, *, period_codes=LEGACY_ORDER, rollups:
                     continue
                 by_window[win] = period, summarize_period(settings, cur, month, period, cont, tools,
                                                           rollups=from_rollups, known_visitors=known_visitors,
-                                                          hub_sums=hub_sums)
+                                                          figures=figures, sim_users=sim_users)
                 say(f"  period {period} ({' .. '.join(win)}): {time.monotonic() - began:.1f} s")
     say(f"summarize-month {month}: periods {', '.join(map(str, period_codes))}"
         f"{'' if from_rollups else ' (full rescan)'}{'; userlogin_lite rebuilt' if refreshed else ''}")

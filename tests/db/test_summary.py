@@ -103,3 +103,83 @@ def test_one_walk_of_the_hub_sessions_gives_every_window_the_legacy_figures(read
     finally:
         conn.close()
     assert any(sums[w]["heavy"] for w in windows) and any(sums[w]["cpu_jobs"] for w in windows)
+
+
+def legacy_start_figures(cur, met, win):
+    def one(sql):
+        cur.execute(sql, win)
+        row = cur.fetchone()
+        return row[0] if row and row[0] is not None else 0
+
+    return {"users": int(one(f"SELECT COUNT(DISTINCT user) FROM {met}.toolstart WHERE success = 1 "
+                             f"AND datetime > %s AND datetime < %s")),
+            "runs": int(one(f"SELECT COUNT(user) FROM {met}.toolstart WHERE success = 1 AND datetime > %s "
+                            f"AND datetime < %s")),
+            "days": int(one(f"SELECT SUM(TO_DAYS(w.last) - TO_DAYS(a.first)) FROM (SELECT user, MAX(datetime) AS last "
+                            f"FROM {met}.toolstart WHERE success = 1 AND datetime > %s AND datetime > '1995-01-01' "
+                            f"AND datetime < %s GROUP BY user HAVING COUNT(*) > 1) w JOIN (SELECT user, "
+                            f"MIN(datetime) AS first FROM {met}.toolstart WHERE success = 1 AND datetime > '1995-01-01' "
+                            f"GROUP BY user) a ON a.user = w.user WHERE TO_DAYS(w.last) > TO_DAYS(a.first)")),
+            "frequent": one(f"SELECT COUNT(*) FROM (SELECT user AS users, COUNT(*) AS runs FROM {met}.toolstart "
+                            f"WHERE success = 1 AND datetime > %s AND datetime < %s GROUP BY users "
+                            f"HAVING runs >= 10) frequent"),
+            "spread": one(f"SELECT COUNT(*) FROM (SELECT w.user, TO_DAYS(w.last) - TO_DAYS(a.first) AS spread, "
+                          f"TO_DAYS(a.first) AS first_day FROM (SELECT user, MAX(datetime) AS last FROM {met}.toolstart "
+                          f"WHERE success = 1 AND datetime > %s AND datetime < %s GROUP BY user) w JOIN (SELECT user, "
+                          f"MIN(datetime) AS first FROM {met}.toolstart WHERE success = 1 GROUP BY user) a "
+                          f"ON a.user = w.user) s WHERE s.spread >= 90 AND s.first_day > 0")}
+
+
+def test_one_pass_over_the_tool_starts_gives_every_window_the_legacy_figures(ready_hub):
+    """Users in several spellings, starts before 1995, on zero days, after the month, failed starts,
+    users with one start, with ten, spread over more than 90 days: the same figures per window."""
+    import random
+
+    from hzflow import periods, summary
+
+    rng = random.Random(12)
+    names = ["alice", "ALICE", "bob", "carol", "Carol", "dave", "erin", "frank", "", "grace"]
+    stamps = ["1994-06-01 10:00:00", "1995-01-01 00:00:00", "0000-00-00 00:00:00", "2024-07-31 23:59:59",
+              "2024-08-01 00:00:00", "2024-08-01 00:00:01", "2025-01-15 10:00:00", "2025-07-01 00:00:00",
+              "2025-07-20 10:00:00", "2025-08-01 00:00:00", "2025-09-03 10:00:00", "2023-03-03 03:03:03"]
+    rows = [(rng.choice(stamps), rng.choice(names), rng.choice([1, 1, 1, 0])) for _ in range(400)]
+    rows += [("2025-07-0%d 10:00:00" % (1 + i % 9), "heidi", 1) for i in range(10)]      # exactly ten runs
+    ready_hub.insert("toolstart", "datetime, user, success", rows)
+    met = f"`{ready_hub.settings.db.metrics_db}`"
+    conn = ready_hub.server.connect()
+    try:
+        with conn.cursor() as cur:
+            windows = [periods.window("2025-07", p) for p in periods.ALL]
+            got = summary.tool_start_figures(cur, met, windows)
+            for win in windows:
+                assert got[win] == legacy_start_figures(cur, met, win), win
+    finally:
+        conn.close()
+    assert all(got[w]["days"] and got[w]["frequent"] for w in windows if w[0] < "2025-07-01")
+
+
+def test_simulation_users_from_one_pass_equal_each_periods_own(ready_hub, monkeypatch):
+    """Row 2 (simulation users by residence and org type) from the month's one pass equals each
+    period's own walk of the tool starts, spellings and empty values included."""
+    import random
+
+    from hzflow import summary
+
+    rng = random.Random(13)
+    rows = [(rng.choice(["1994-06-01 10:00:00", "2024-08-01 00:00:00", "2024-11-05 10:00:00", "2025-02-02 10:00:00",
+                         "2025-07-01 00:00:00", "2025-07-09 10:00:00", "2025-08-01 00:00:00"]),
+             rng.choice(["alice", "ALICE", "bob", "carol", "dave"]), rng.choice([1, 1, 0]),
+             rng.choice(["US", "us", "DE", "CN", "", None]),
+             rng.choice(["university", "industry", "government", "other", "", None]))
+            for _ in range(300)]
+    ready_hub.insert("toolstart", "datetime, user, success, countryresident, orgtype", rows)
+
+    def row_two():
+        ready_hub.query("DELETE FROM summary_user_vals")
+        summary.summarize_month(ready_hub.settings, "2025-07", say=lambda _: None)
+        return ready_hub.dump("summary_user_vals", "rowid, colid, period, value", "rowid, colid, period")
+
+    once = row_two()
+    monkeypatch.setattr(summary, "simulation_users", lambda cur, met, stop: None)
+    assert row_two() == once
+    assert any(v for r, c, p, v in once if r == 2 and c > 1)
