@@ -31,8 +31,8 @@ import tempfile
 import time
 from bisect import bisect_left, bisect_right
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 
 import pymysql.cursors
 

@@ -24,7 +24,7 @@ from . import db as dbmod
 from . import periods
 from . import rollups as rollupmod
 from .db import quote_ident as q
-from .enrich.hubdata import MONITORING, not_monitoring
+from .enrich.hubdata import not_monitoring
 
 EDUCATION = ("universityundergraduate", "universitygraduate", "universityfaculty", "universitystaff",
              "precollegestudent", "precollegefacultystaff", "university", "educational", "precollege")
@@ -432,7 +432,7 @@ def hub_session_sums(cur, hub, windows, tools) -> dict[tuple[str, str], dict]:
         users, monitoring = not_monitoring("username")
         joined, _ = not_monitoring("s.username")
         cur.execute("SELECT " + ", ".join(
-            [f"COALESCE(SUM(IF(start > %s AND appname NOT IN %s, cputime, NULL)), 0)"] * len(los)
+            ["COALESCE(SUM(IF(start > %s AND appname NOT IN %s, cputime, NULL)), 0)"] * len(los)
             + [f"SUM(IF(start > %s AND {users}, walltime, NULL))"] * len(los)
             + [f"SUM(IF(start > %s AND {users}, viewtime, NULL))"] * len(los))
             + f" FROM {hub}.sessionlog WHERE start > %s AND start < %s",

@@ -175,4 +175,4 @@ def test_domains_written_with_the_hosts_are_fill_domains_own(ready_hub):
                 ends.append((between, ready_hub.dump(table, "ip, host, domain", "id")))
             (alone, reference), (together, ours) = ends
             assert ours == reference
-            assert sum(1 for a, b in zip(alone, together) if a != b) >= 8     # the domains came with the hosts
+            assert sum(1 for a, b in zip(alone, together, strict=True) if a != b) >= 8    # domains came with hosts
