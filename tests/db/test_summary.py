@@ -71,7 +71,7 @@ def test_one_walk_of_the_hub_sessions_gives_every_window_the_legacy_figures(read
     floating-point sums included, to the bit."""
     import random
 
-    from hzflow import periods, summary
+    from hzflow import periods, simusage
 
     rng = random.Random(11)
     names = ["alice", "ALICE", "bob", "gridstat", "GridStat", "hctest7", "HCtest9", "carol", "dave"]
@@ -96,7 +96,7 @@ def test_one_walk_of_the_hub_sessions_gives_every_window_the_legacy_figures(read
     try:
         with conn.cursor() as cur:
             windows = [periods.window("2025-07", p) for p in periods.ALL]
-            sums = summary.hub_session_sums(cur, hub, windows, tools)
+            sums = simusage.hub_session_sums(cur, hub, windows, tools)
             for win in windows:
                 want = legacy_hub_figures(cur, hub, win, tools)
                 assert sums[win] == want and [type(v) for v in sums[win].values()] == [type(v) for v in want.values()]
@@ -135,7 +135,7 @@ def test_one_pass_over_the_tool_starts_gives_every_window_the_legacy_figures(rea
     users with one start, with ten, spread over more than 90 days: the same figures per window."""
     import random
 
-    from hzflow import periods, summary
+    from hzflow import periods, simusage
 
     rng = random.Random(12)
     names = ["alice", "ALICE", "bob", "carol", "Carol", "dave", "erin", "frank", "", "grace"]
@@ -150,7 +150,7 @@ def test_one_pass_over_the_tool_starts_gives_every_window_the_legacy_figures(rea
     try:
         with conn.cursor() as cur:
             windows = [periods.window("2025-07", p) for p in periods.ALL]
-            got = summary.tool_start_figures(cur, met, windows)
+            got = simusage.tool_start_figures(cur, met, windows)
             for win in windows:
                 assert got[win] == legacy_start_figures(cur, met, win), win
     finally:
@@ -163,7 +163,7 @@ def test_simulation_users_from_one_pass_equal_each_periods_own(ready_hub, monkey
     period's own walk of the tool starts, spellings and empty values included."""
     import random
 
-    from hzflow import summary
+    from hzflow import simusage, summary
 
     rng = random.Random(13)
     rows = [(rng.choice(["1994-06-01 10:00:00", "2024-08-01 00:00:00", "2024-11-05 10:00:00", "2025-02-02 10:00:00",
@@ -180,6 +180,6 @@ def test_simulation_users_from_one_pass_equal_each_periods_own(ready_hub, monkey
         return ready_hub.dump("summary_user_vals", "rowid, colid, period, value", "rowid, colid, period")
 
     once = row_two()
-    monkeypatch.setattr(summary, "simulation_users", lambda cur, met, stop: None)
+    monkeypatch.setattr(simusage, "simulation_users", lambda cur, met, stop: None)
     assert row_two() == once
     assert any(v for r, c, p, v in once if r == 2 and c > 1)
