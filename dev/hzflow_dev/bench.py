@@ -466,6 +466,8 @@ def main(argv=None) -> int:
     ap.add_argument("--visits", type=int, default=300, help="visits a day of the workflow benchmark")
     ap.add_argument("--busy-lines", type=int, default=500_000, help="lines of the busy day")
     ap.add_argument("--addresses", type=int, default=71_000, help="distinct addresses of the busy day")
+    ap.add_argument("--tool-history-days", type=int, default=4 * 365,
+                    help="days of tool sessions before the busy day (0: the hub's own two weeks only)")
     ap.add_argument("--hubs", type=int, default=12, help="hubs of the fleet benchmarks")
     ap.add_argument("--fleet-visits", type=int, default=120, help="visits a day of each fleet hub")
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -485,7 +487,7 @@ def main(argv=None) -> int:
 
     def busy_day(server):
         from .bench_busy_day import bench_busy_day
-        bench_busy_day(server, out, a.busy_lines, a.addresses)
+        bench_busy_day(server, out, a.busy_lines, a.addresses, a.tool_history_days)
 
     benches = {"workflow": workflow, "busy-day": busy_day, "fleet": fleet, "fleet-slurm": lambda srv: fleet(srv, slurm_too=True), "import": lambda srv: bench_import(srv, out, a.lines),
                "dns": lambda srv: bench_dns(srv, out), "sessions": lambda srv: bench_sessions(srv, out),

@@ -57,7 +57,8 @@ def _ptr_process(port_out, queries, stop):
         queries.value = server.queries
 
 
-def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver: str) -> Path:
+def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver: str,
+          history_days: int = 0) -> Path:
     shutil.rmtree(root, ignore_errors=True)
     apache, hub_logs = root / "apache" / "daily", root / "hubzero" / "daily"
     apache.mkdir(parents=True)
@@ -68,7 +69,8 @@ def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}_metrics`")
     conn.close()
     hubsim.build_database(sim, server, f"{name}_hub")
-    tool_history(server, f"{name}_hub", TOOL_HISTORY_DAYS)
+    if history_days:
+        tool_history(server, f"{name}_hub", history_days)
     rng = random.Random(500)
     ips = synth.bench_ip_pool(addresses, rng)
     stamp = f"{DAY + timedelta(days=1):%Y%m%d}"
@@ -169,7 +171,8 @@ def steps(work: Path, figure: str = "seconds") -> dict[str, dict[str, float]]:
     return out
 
 
-def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_000) -> None:
+def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_000,
+                   history_days: int = TOOL_HISTORY_DAYS) -> None:
     os.environ[months.TODAY_VAR] = str(TODAY)
     ctx = multiprocessing.get_context("spawn")
     port, queries, stop = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event()
@@ -180,12 +183,13 @@ def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_
     nameserver = f"127.0.0.1:{port.value}"
     try:
         print(f"busy-day benchmark: one access log of {lines:,} lines from {addresses:,} addresses ({DAY}), "
-              f"today pinned to {TODAY}; PTR server in its own process")
+              f"{history_days} days of tool sessions before it, today pinned to {TODAY}; PTR server in its own "
+              f"process")
         rate = resolver_alone(nameserver, addresses)
         print(f"  the resolver alone (no database): {rate:,.0f} queries/s, so {addresses / rate:.1f} s for "
               f"{addresses:,} addresses")
 
-        config = _tree(server, out / "busy-cron", "busya", lines, addresses, nameserver)
+        config = _tree(server, out / "busy-cron", "busya", lines, addresses, nameserver, history_days)
         took = _hzflow(config, "cron", "-q")
         work = Path(cfgmod.load(config).work_dir)
         done = jobs(work)
@@ -204,7 +208,7 @@ def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_
         print(f"  waiting for the resolver: {dns_wait:.1f} s (the resolve-dns steps, with the row writes "
               f"overlapping the asking, {dns_step:.1f} s); hzflow's own time: {took - dns_wait:.1f} s")
 
-        config_b = _tree(server, out / "busy-commands", "busyb", lines, addresses, nameserver)
+        config_b = _tree(server, out / "busy-commands", "busyb", lines, addresses, nameserver, history_days)
         root = config_b.parent
         t0 = time.perf_counter()
         timings = [("import-apache", _hzflow(config_b, "import-apache",
