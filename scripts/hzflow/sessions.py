@@ -31,6 +31,7 @@ import tempfile
 import time
 from bisect import bisect_left, bisect_right
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -167,12 +168,9 @@ CHUNK_SESSIONS = 40_000
 class _Chunk:
     """A chunk of built sessions and the stamps of their web rows, written as two files for the server."""
 
-    count = 0
-
-    def __init__(self, directory: str):
-        _Chunk.count += 1
-        self.paths = (os.path.join(directory, f"sessions-{self.count}.tsv"),
-                      os.path.join(directory, f"stamps-{self.count}.tsv"))
+    def __init__(self, directory: str, number: int):
+        self.paths = (os.path.join(directory, f"sessions-{number}.tsv"),
+                      os.path.join(directory, f"stamps-{number}.tsv"))
         self.sessions: list[tuple] = []
         self.stamps = open(self.paths[1], "w")
 
@@ -221,7 +219,7 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, countries=Non
              "dropped": 0}
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with dbmod.connection(settings) as reader, dbmod.connection(settings) as writer, \
-            dbmod.connection(settings) as looker, \
+            (nullcontext() if countries is None else dbmod.connection(settings)) as looker, \
             tempfile.TemporaryDirectory(prefix="sessions-", dir=settings.tmp_dir) as tmp:
         with reader.cursor() as cur:
             cur.execute("SELECT id, UNIX_TIMESTAMP(datetime), ip, host FROM toolstart "
@@ -243,7 +241,7 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, countries=Non
             loads = []
             country = None if countries is None else partial(_ask_countries, looker, countries)
             try:
-                chunk = _Chunk(tmp)
+                chunk = _Chunk(tmp, len(loads))
                 progress = Progress(say, "sessions built")
                 for s in coalesce(_month_rows(reader, month, rebuild)):
                     next_id += 1
@@ -260,7 +258,7 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, countries=Non
                         if loads and loads[-1].done():
                             loads[-1].result()            # a failed load stops the month here
                         loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))
-                        chunk = _Chunk(tmp)
+                        chunk = _Chunk(tmp, len(loads))
                 loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))
                 for load in loads:
                     load.result()

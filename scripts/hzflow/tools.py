@@ -69,21 +69,17 @@ def gather_tool_sessions(cur, t: _Hub, tools, stop: str) -> str:
     return gathered
 
 
-def tool_stats(cur, t: _Hub, aliases: list[str], start: str, stop: str, *, gathered: str | None = None,
-               tool: int | None = None) -> dict:
+def tool_stats(cur, t: _Hub, gathered: str, tool: int, aliases: list[str], start: str, stop: str) -> dict:
     """Users, sessions, runs and times of a tool's sessions started within (start, stop).
 
-    Two questions, one over the sessions and one over their jobs, each
-    summing under the conditions the legacy per-figure queries put in their
-    WHERE.  `gathered` (gather_tool_sessions) and `tool` read the tool's
-    gathered sessions instead of the hub's sessionlog.
+    Two questions of the tool's gathered sessions (gather_tool_sessions), one
+    over the sessions and one over their jobs, each summing under the
+    conditions the legacy per-figure queries put in their WHERE.
     """
     s = dict.fromkeys(STAT_FIELDS, 0)
-    if gathered:
-        source, args = f"{gathered} s WHERE s.tool = %s AND ", (tool, aliases, start, stop)
-    else:
-        source, args = f"{t.raw('sessionlog')} s WHERE ", (aliases, start, stop)
-    window = "s.appname IN %s AND s.start > %s AND s.start < %s"
+    args = (tool, aliases, start, stop)
+    window = "s.tool = %s AND s.appname IN %s AND s.start > %s AND s.start < %s"
+    source = f"{gathered} s WHERE "
     cur.execute(f"SELECT COUNT(DISTINCT s.username), COUNT(*), COALESCE(SUM(s.walltime), 0), "
                 f"COALESCE(SUM(s.viewtime), 0) FROM {source}{window}", args)
     users, sessions, wall, view = cur.fetchone()
@@ -91,7 +87,7 @@ def tool_stats(cur, t: _Hub, aliases: list[str], start: str, stop: str, *, gathe
     if not s["users"]:
         return s
     counted, waiting = "j.event <> '[waiting]' AND j.job > 0", "j.event = '[waiting]' AND j.job > 0"
-    joined = source.replace(" s WHERE ", f" s JOIN {t.raw('joblog')} j ON s.sessnum = j.sessnum WHERE ")
+    joined = f"{gathered} s JOIN {t.raw('joblog')} j ON s.sessnum = j.sessnum WHERE "
     cur.execute(f"SELECT COALESCE(SUM({counted}), 0), COALESCE(SUM(j.event <> 'application' AND j.superjob = 0), 0), "
                 f"COALESCE(SUM(IF({counted}, j.cputime, 0)), 0), COALESCE(SUM(IF({waiting}, j.walltime, 0)), 0), "
                 f"SUM(j.ncpus) FROM {joined}{window}", args)
@@ -122,7 +118,7 @@ def gen_tool_stats(settings, month: str, *, dry_run: bool = False, say=print) ->
         gathered = gather_tool_sessions(cur, t, tools, periods.window(month, periods.MONTH)[1])
         for resid, alias, aliases in tools:
             for period in periods.ALL:
-                stats = tool_stats(cur, t, aliases, *periods.window(month, period), gathered=gathered, tool=resid)
+                stats = tool_stats(cur, t, gathered, resid, aliases, *periods.window(month, period))
                 cells += 1
                 if dry_run:
                     say(f"[dry-run] tool {resid} ({alias}) period {period}: {stats['users']} users, "

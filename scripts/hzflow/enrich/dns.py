@@ -30,6 +30,8 @@ from .window import days
 
 BATCH = 5000
 PLAIN_HOST = re.compile(r"[a-z0-9._-]+")
+# The host a cache entry gives a row: its lower-cased name, or '?' for none.
+CACHED_HOST = "IF(c.status = 'name', LOWER(c.host), '?')"
 # A resolver that has not answered one of this many queries is not there.
 PROBE = 20
 # Seconds a hub waits for another hub of its shared cache to finish asking.
@@ -196,8 +198,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                         "host VARCHAR(255) NOT NULL, domain VARCHAR(255)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
             rows_of_batch = tables.by_address(cur, database, table, "hz_dns_answered a", f"{tbl} t ON t.ip = a.ip")
-            host = "IF(c.status = 'name', LOWER(c.host), '?')"
-            domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {host} AND "
+            domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {CACHED_HOST} AND "
                       f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), a.domain, t.domain), "
                       if with_domains else "")
 
@@ -211,7 +212,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
                 cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s)",
                                 [(ip, name, plain_domain(name)) for ip, name in named])
                 stats["rows"] += cur.execute(
-                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}t.host = {host} "
+                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}t.host = {CACHED_HOST} "
                     f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
                     f"AND {fresh}", (start, stop, *fresh_args))
 
@@ -220,8 +221,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             cur.execute("DROP TEMPORARY TABLE hz_dns_answered")
         for lo, hi in days(start, stop):
             stats["rows"] += cur.execute(
-                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip "
-                f"SET t.host = IF(c.status = 'name', LOWER(c.host), '?') "
+                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip SET t.host = {CACHED_HOST} "
                 f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
                 f"AND {fresh}", (lo, hi, *fresh_args))
         cur.execute("DROP TEMPORARY TABLE hz_dns_todo")

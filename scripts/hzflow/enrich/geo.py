@@ -232,6 +232,11 @@ def geo_for(cur, caches: Caches, provider, ips: list[str]) -> dict[str, tuple]:
     return {ip: found[n] for ip, n in numbers.items() if n is not None and n in found}
 
 
+def country_code(answer: tuple) -> str:
+    """The ipcountry an answer gives a row: its country code, or '-'."""
+    return answer[0] if answer[0] and answer[0] != "-" else "-"
+
+
 class SessionCountries:
     """The country fill-ipcountry gives a new session's rows, known when the session is written.
 
@@ -258,8 +263,8 @@ class SessionCountries:
         if public:
             self.caches = self.caches or Caches(self.settings, cur)
             self.provider = self.provider or OfflineProvider()
-            for ip, g in geo_for(cur, self.caches, self.provider, public).items():
-                self.known[ip] = g[0] if g[0] and g[0] != "-" else "-"
+            self.known.update((ip, country_code(g)) for ip, g in
+                              geo_for(cur, self.caches, self.provider, public).items())
         return {ip: self.known[ip] for ip in ips}
 
 
@@ -290,7 +295,8 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
             cur.execute(f"SELECT DISTINCT u.ip FROM {tbl} u WHERE (u.ipcountry = '' OR u.ipcountry IS NULL) "
                         f"AND u.ip NOT REGEXP %s AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = u.ip "
                         f"AND m.{col} >= %s AND m.{col} < %s)", (PRIVATE_SQL_REGEXP, start, stop))
-            ips += [ip for (ip,) in cur.fetchall() if ip not in ips]
+            asked = set(ips)
+            ips += [ip for (ip,) in cur.fetchall() if ip not in asked]
         say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
         if dry_run:
             return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
@@ -298,7 +304,7 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
                               f"AND ip REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
         provider = provider or (provider_for(settings) if ips else OfflineProvider.idle())
         answers = geo_for(cur, Caches(settings, cur), provider, ips) if ips else {}
-        country = {ip: (g[0] if g[0] and g[0] != "-" else "-") for ip, g in answers.items()}
+        country = {ip: country_code(g) for ip, g in answers.items()}
         for ip in ips:
             if not provider.unasked or ip_number(ip) not in provider.unasked:
                 country.setdefault(ip, "-")
