@@ -365,7 +365,12 @@ def _discard(cur, c: FileCheck, say) -> None:
 
 
 def _finish_discards(settings, say) -> None:
-    """Files an earlier adopt discarded but was stopped before importing again (kill -9): import them now."""
+    """Files an earlier adopt discarded but was stopped before importing again (kill -9): import them now.
+
+    On MyISAM (a legacy database not migrated yet) the stopped import may have
+    left part of the file's rows without its claim; they are discarded again
+    first, so the file comes back whole and never twice.
+    """
     from .imports.days import IMPORTERS
 
     with dbmod.cursor(settings) as cur:
@@ -382,6 +387,12 @@ def _finish_discards(settings, say) -> None:
                         (sources.canonical_name(path), sources.canonical_name(path) + ".gz", TABLE_OF[kind]))
             if cur.fetchone() is None:
                 left.append((kind, path))
+        if left:
+            filters, ip_filters = _filters(cur)
+            for kind, path in left:
+                check = examine(settings, cur, sources.Source(kind, sources.day_of(path.name), path),
+                                filters, ip_filters)
+                _discard(cur, check, say)
     for kind, path in left:
         importer, _ = IMPORTERS[kind]
         report = importer(settings, path)
