@@ -19,16 +19,27 @@ TODAY = date(2026, 3, 10)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
-@pytest.fixture
-def reported(server, make_hub, tmp_path, monkeypatch):
-    monkeypatch.setenv(months.TODAY_VAR, str(TODAY))
+@pytest.fixture(scope="module")
+def reported_hub(server, ptr, hub_kit, tmp_path_factory):
+    """One hub built by cron for the module: every test leaves its tables as it found them."""
+    make, drop = hub_kit
     sim = hubsim.Hub("rphub", date(2025, 12, 20), date(2026, 2, 28), visits_per_day=15, seed=5)
-    hub = make_hub(tmp_path / "hub", sim.site).init()
-    hubsim.build_database(sim, server, hub.hub_db)
-    hubsim.write_logs(sim, hub.root, TODAY)
-    hub.write_config(start_month=months.of(sim.first_day))
-    hub.hzflow("cron", "-q")
-    return hub
+    hub = make(server, tmp_path_factory.mktemp("reported"), site=sim.site, nameserver=ptr.nameserver)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(months.TODAY_VAR, str(TODAY))
+        hub.init()
+        hubsim.build_database(sim, server, hub.hub_db)
+        hubsim.write_logs(sim, hub.root, TODAY)
+        hub.write_config(start_month=months.of(sim.first_day))
+        hub.hzflow("cron", "-q")
+    yield hub
+    drop(server, [hub])
+
+
+@pytest.fixture
+def reported(reported_hub, monkeypatch):
+    monkeypatch.setenv(months.TODAY_VAR, str(TODAY))
+    return reported_hub
 
 
 class Tables(html.parser.HTMLParser):
