@@ -225,13 +225,25 @@ def show(settings, month: str, say=print) -> int:
     say(f"  (exact rules: {NOTES_LINK})")
     with dbmod.cursor(settings) as cur:
         lo, hi = months.bounds(month)
-        cur.execute("SELECT COUNT(*), COUNT(NULLIF(NULLIF(ipcountry, ''), '-')) FROM web WHERE datetime >= %s "
-                    "AND datetime < %s", (lo, hi))
-        rows, located = cur.fetchone()
+        cur.execute("SELECT COUNT(*), COUNT(NULLIF(NULLIF(ipcountry, ''), '-')), COUNT(NULLIF(ipcountry, '')) "
+                    "FROM web WHERE datetime >= %s AND datetime < %s", (lo, hi))
+        rows, located, looked_up = cur.fetchone()
         online = who_is_online(cur, q(settings.db.hub_db), settings.db.prefix)
     say(f"located: {located:,} of {rows:,} web rows of {month} have a country, by {geo.provider_name(settings)}"
+        + _unlocated(rows, located, looked_up)
         + (f"; who is online now: {online['sessions']} session(s), {online['located']} on the map" if online else ""))
     return 0
+
+
+def _unlocated(rows: int, located: int, looked_up: int) -> str:
+    """Why the other rows have no country: looked up without an answer ('-'), or not looked up yet."""
+    parts = []
+    if looked_up > located:
+        parts.append(f"{looked_up - located:,} marked '-' (private, reserved or documentation addresses, "
+                     f"or ones the provider does not place)")
+    if rows > looked_up:
+        parts.append(f"{rows - looked_up:,} not looked up yet (the month's resolve stage does it)")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def period_header(p: int) -> str:

@@ -35,3 +35,10 @@ def test_counts_are_integers_and_every_summary_cell_is_named():
         ("total users (registered + interactive + download)", "residence: United States", "all time (since 1995)")]
     assert [report.count(v) for v in ("63.0", "2.5", "12 users on 2026-01-05", None)] == \
         [63, 2.5, "12 users on 2026-01-05", None]
+
+
+def test_show_says_why_rows_have_no_country():
+    assert report._unlocated(100, 100, 100) == ""
+    said = report._unlocated(8279, 0, 8200)
+    assert "8,200 marked '-'" in said and "79 not looked up yet" in said
+    assert "not looked up" not in report._unlocated(10, 4, 10)
