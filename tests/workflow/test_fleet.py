@@ -93,6 +93,12 @@ def test_one_fleet_run_builds_each_good_hub_as_its_own_cron_and_says_which_faile
     assert fleet_cmd(path, "report").returncode == 2              # written, with delta's problem on it
     page = (path.parent / "fleet-work" / "fleet" / "report" / "index.html").read_text()
     assert "../../../alpha/work/report/alpha/index.html" in page and "users (all kinds)" in page
+    gamma_item = next(line for line in page.splitlines() if ">gamma<" in line)
+    assert "database error" in gamma_item                        # down before its first summary: still named
+    only_gamma = path.parent / "fleet-gamma.yaml"
+    only_gamma.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "hubs": {
+        n: f for n, f in yaml.safe_load(path.read_text())["hubs"].items() if n in ("alpha", "gamma")}}))
+    assert fleet_cmd(only_gamma, "report").returncode == 3        # the database failure is the exit status
 
 
 def test_fleet_and_single_hub_runs_take_the_same_hub_lock(fleet):

@@ -95,9 +95,9 @@ def report_dir(fleet: Fleet) -> Path:
 def figures(settings) -> dict[str, dict[str, float | None]]:
     """label -> month -> the month's cell (period 1, column 1) of each headline figure, as the hub's report."""
     chosen = hubreport.summarized_months(settings)
-    if not chosen:
-        return {}
-    with dbmod.cursor(settings, None) as cur:
+    with dbmod.cursor(settings, None) as cur:       # a hub down before its first summary is named all the same
+        if not chosen:
+            return {}
         cells = hubreport.summary_cells(cur, q(settings.db.metrics_db), chosen)
     return {label: {m: hubreport.count(cells.get((table, m, rowid, 1, 1))) for m in chosen}
             for table, rowid, label, _ in hubreport.HEADLINE}
@@ -107,11 +107,13 @@ def report(fleet: Fleet, say=print) -> int:
     out = report_dir(fleet)
     out.mkdir(parents=True, exist_ok=True)
     by_hub, problems = {}, dict(fleet.problems)
+    codes = [errors.CONFIG] if fleet.problems else []
     for name, settings in fleet.settings.items():
         try:
             by_hub[name] = figures(settings)
         except Exception as exc:             # one hub's database down: the page shows the others
-            problems[name] = errors.classify(exc)[1]
+            code, problems[name] = errors.classify(exc)
+            codes.append(code)
     every = sorted({m for f in by_hub.values() for series in f.values() for m in series})
     parts = [f"<h1>Usage of {len(fleet.names)} hubs</h1>",
              f"<p class=meta>hzflow fleet report, {time.strftime('%Y-%m-%d %H:%M')}; each figure is the "
@@ -143,7 +145,9 @@ def report(fleet: Fleet, say=print) -> int:
         {"hub": n, "month": m, "figure": label, "value": by_hub[n][label].get(m)}
         for n in names for label in by_hub[n] for m in every if m in by_hub[n][label]])
     say(f"fleet report: {page}")
-    return errors.CONFIG if problems else 0
+    for name in problems:
+        say(f"  {name}: {problems[name]}")
+    return errors.most_severe(codes)
 
 
 def _cell(value) -> str:
