@@ -36,13 +36,20 @@ def _log_directories(settings) -> list[tuple[int, str]]:
 
 def _database(settings) -> list[tuple[int, str]]:
     from . import db as dbmod
+    from . import schema
 
     try:
-        with dbmod.connection(settings):
-            return []
+        with dbmod.connection(settings) as conn, conn.cursor() as cur:
+            applied = schema.applied_migrations(cur, settings.db.metrics_db)
     except Exception as exc:          # a wrong password, an unreadable password file, a server that is down
         code, message = errors.classify(exc)
         return [(code, message)]
+    if schema.head_id() not in applied:           # an upgrade of hzflow not followed by `hzflow init`
+        missing = [f"{mid} ({what})" for mid, what in schema.MIGRATIONS if mid not in applied]
+        return [(errors.CONFIG, f"the metrics database {settings.db.metrics_db} is not at schema head: "
+                                f"this hzflow needs {'; '.join(missing)}; run `hzflow init` (it adds tables, "
+                                f"columns and indexes and never changes a row)")]
+    return []
 
 
 def check(settings, *, database: bool = True) -> list[tuple[int, str, str]]:

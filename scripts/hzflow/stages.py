@@ -233,11 +233,12 @@ def resolve_steps(settings, month: str, dry_run: bool, say):
     """The reference's usage part of the month analysis without sessions, in its order."""
     start, stop = months.bounds(month)
     dated, met = _dated(settings, month, dry_run, say), settings.db.metrics_db
+    countries = geo.SessionCountries.for_month_stage(settings)     # web rows get their country with their host
     return [
         ("import-hub-data", lambda: hubdata.import_hub_data(settings, dry_run=dry_run, say=say)),
         ("middleware-wall", lambda: hubdata.middleware(settings, "walltime", dry_run=dry_run, say=say)),
         ("middleware-cpu", lambda: hubdata.middleware(settings, "cputime", dry_run=dry_run, say=say)),
-        ("resolve-dns web", dated(RESOLVE_WITH_DOMAINS, "web")),
+        ("resolve-dns web", dated(partial(RESOLVE_WITH_DOMAINS, countries=countries), "web")),
         ("resolve-dns toolstart", dated(RESOLVE_WITH_DOMAINS, "toolstart")),
         ("fill-domain web", dated(domain.fill_domain, "web")),
         ("fill-domain toolstart", dated(domain.fill_domain, "toolstart")),
@@ -245,7 +246,7 @@ def resolve_steps(settings, month: str, dry_run: bool, say):
         ("rebuild-webhits", lambda: repair.rebuild_webhits(settings, month, dry_run=dry_run, say=say)),
         ("fill-user-info toolstart",
          lambda: hubdata.fill_user_info(settings, met, "toolstart", dry_run=dry_run, say=say)),
-        ("fill-ipcountry web", dated(geo.fill_ipcountry, "web")),
+        ("fill-ipcountry web", dated(partial(geo.fill_ipcountry, born_noted=countries is not None), "web")),
         ("fill-ipcountry toolstart", dated(geo.fill_ipcountry, "toolstart")),
     ]
 

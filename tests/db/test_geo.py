@@ -166,3 +166,50 @@ def test_sessions_born_with_their_country_end_as_the_fill_leaves_them(ready_hub,
     assert [c for _, ip, c in born if ip == "8.8.8.8"] == ["US", "US"]            # June's too
     assert [c for d, ip, c in born if ip == "9.9.9.9"] == [""]                   # the bot went first
     assert {ip for d, ip, _ in born if d.month == 7} >= {"8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9"}
+
+
+def web_history(hub):
+    """July's web rows as an import leaves them (some of one address already named and placed by an
+    earlier run, under another host), rows around July without a country, a crawler named by DNS."""
+    for table in ("web", "exclude_list", "hzflow_dns_cache", "hzflow_born_country"):
+        hub.query(f"DELETE FROM {table}")
+    fresh = ["8.8.8.8", "8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9", "", "9.9.9.9", "9.9.9.9", "5.5.5.5"]
+    hub.insert("web", "datetime, ip", [(f"2025-07-{2 + i:02d} 10:00:00", ip) for i, ip in enumerate(fresh)])
+    hub.insert("web", "datetime, ip, host, domain, ipcountry", [
+        ("2025-07-20 10:00:00", "9.9.9.9", "old.example.org", "example.org", "US"),  # an earlier run's
+        ("2025-06-30 10:00:00", "1.1.1.1", "x", "example.org", None),    # the window's day before July
+        ("2025-06-10 10:00:00", "8.8.8.8", "x", "example.org", ""),      # elsewhere, July's address
+        ("2025-08-20 10:00:00", "200.1.2.3", "x", "example.org", None),
+        ("2025-08-21 10:00:00", "9.9.9.9", "x", "example.org", None),    # the crawler's: its July rows go
+        ("2025-08-22 10:00:00", "192.168.1.9", "x", "example.org", None),  # private, elsewhere
+        ("2025-05-01 10:00:00", "4.4.4.4", "x", "example.org", None)])     # nobody's
+    hub.insert("hzflow_dns_cache", "ip, host, status, resolved_at",      # answered before: no new asking
+               [("5.5.5.5", "five.example.org", "name", "2025-07-30 00:00:00")])
+    hub.query("INSERT INTO exclude_list (type, filter) VALUES ('host', 'host-9-9-9-9.%%')")
+    hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
+                  "VALUES (%s, 'AU', 'Australia', NOW()) ON DUPLICATE KEY UPDATE countrySHORT = 'AU'",
+                  (ip_number("1.2.3.4"),))
+
+
+def test_web_rows_born_with_their_country_end_as_the_fill_leaves_them(ready_hub, monkeypatch):
+    """The month stage gives July's web rows their country with their host, before clean-bots; with the
+    fill after it every row (July's, the window's day before, other months' of the same addresses, those
+    of an address whose new rows clean-bots deleted) ends as resolve-dns, clean-bots, fill leave it."""
+    from hzflow import stages
+    from hzflow.enrich import geo
+
+    def resolve():
+        web_history(ready_hub)
+        for _, step in stages.resolve_steps(ready_hub.settings, "2025-07", False, lambda _: None):
+            step()
+        assert ready_hub.dump("hzflow_born_country", "ip", "ip") == []
+        return ready_hub.dump("web", "datetime, ip, host, domain, ipcountry", "datetime, ip, host")
+
+    born = resolve()
+    monkeypatch.setattr(geo.SessionCountries, "for_month_stage", classmethod(lambda cls, settings: None))
+    assert resolve() == born
+    country = {(str(d)[:10], ip): c for d, ip, _, _, c in born}
+    assert country[("2025-06-10", "8.8.8.8")] == "US" and country[("2025-08-20", "200.1.2.3")] not in (None, "", "-")
+    assert country[("2025-08-21", "9.9.9.9")] is None                 # the crawler's July rows went first
+    assert country[("2025-07-04", "1.2.3.4")] == "AU" and country[("2025-07-06", "192.168.1.9")] == "-"
+    assert [ip for d, ip, *_ in born if d.month == 7].count("9.9.9.9") == 1

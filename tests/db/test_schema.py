@@ -15,8 +15,8 @@ def test_init_creates_every_table_and_is_idempotent(hub):
     tables = {t for t, _, _ in first}
     assert {"web", "webhits", "userlogin", "imported_sources", "bot_useragents", "websessions",
             "toolstart", "summary_user_vals", "jos_xprofiles_metrics", "hzflow_migrations",
-            "hzflow_seen_sessions", "hzflow_seen_downloads", "hzflow_rollup_months"} <= tables
-    assert hub.dump("hzflow_migrations", "id") == [(1,), (2,), (3,), (4,), (5,)]
+            "hzflow_seen_sessions", "hzflow_seen_downloads", "hzflow_rollup_months", "hzflow_born_country"} <= tables
+    assert hub.dump("hzflow_migrations", "id") == [(1,), (2,), (3,), (4,), (5,), (6,)]
     assert len(hub.dump("country_continent", order="country")) > 240 and len(hub.dump("domainclasses", order="class")) == 7
     r = hub.hzflow("init")
     assert "already at head" in r.stdout and columns(hub) == first

@@ -94,6 +94,21 @@ def test_doctor_is_clean_after_init_and_cron(tree):
     assert r.returncode == 0, r.stdout
 
 
+def test_an_upgrade_without_init_stops_cron_before_any_work_and_init_lets_it_run(tree):
+    """A newer hzflow over a database one migration behind: cron and plan say to run `hzflow init` (exit 2)
+    and write nothing; after init the same cron builds everything."""
+    tree.query("DROP TABLE hzflow_born_country")
+    tree.query("DELETE FROM hzflow_migrations WHERE id = 6")
+    for command in ("cron", "plan"):
+        r = tree.hzflow(command, check=False)
+        assert r.returncode == 2, r.stdout + r.stderr
+    assert tree.query("SELECT COUNT(*) FROM web") == [(0,)]
+    tree.hzflow("init")
+    tree.hzflow("cron")
+    assert tree.query("SELECT COUNT(*) FROM web")[0][0] > 0
+    assert "nothing to do" in tree.hzflow("plan").stdout
+
+
 def test_a_crawler_first_recorded_on_a_later_day_does_not_filter_an_earlier_day(ready_hub, today):
     first = months_back(today, 1)
     early, late = first + timedelta(days=2), first + timedelta(days=9)

@@ -158,13 +158,17 @@ def plain_domain(host: str) -> str | None:
 
 
 def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=None,
-                with_domains: bool = False, dry_run: bool = False, say=print) -> dict:
+                with_domains: bool = False, countries=None, dry_run: bool = False, say=print) -> dict:
     """Fill `host` (lower-cased PTR name, or '?' when there is none) for rows in [start, stop).
 
     Returns counts; `failed` addresses got no answer (timeout, server failure)
     and keep their rows empty for a later attempt.  with_domains (the month
     stages, whose fill-domain comes next) also gives the rows of a plain
     host the domain fill-domain would give them, in the same row write.
+    countries (geo.SessionCountries; web in a month stage, whose
+    fill-ipcountry comes after clean-bots) gives the rows without a country
+    theirs in that write too, and notes each such address and its host in
+    hzflow_born_country for the fill.
     """
     tables.check(table, "resolve-dns")
     stats = {"stage": f"resolve-dns {table}", "addresses": 0, "cached": 0, "asked": 0,
@@ -196,11 +200,16 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             return stats
         if total > cached:
             cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
-                        "host VARCHAR(255) NOT NULL, domain VARCHAR(255)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+                        "host VARCHAR(255) NOT NULL, domain VARCHAR(255), country CHAR(2)) "
+                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
             rows_of_batch = tables.by_address(cur, database, table, "hz_dns_answered a", f"{tbl} t ON t.ip = a.ip")
             domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {CACHED_HOST} AND "
                       f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), a.domain, t.domain), "
                       if with_domains else "")
+            unfilled = "(t.ipcountry = '' OR t.ipcountry IS NULL)"
+            country = f"t.ipcountry = IF({unfilled}, a.country, t.ipcountry), " if countries else ""
+            hostless = (f"(t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s AND {fresh}",
+                        (start, stop, *fresh_args))
 
             def fill(answers) -> None:
                 """Give the rows of just-answered addresses their host while the next batch is asked."""
@@ -208,13 +217,17 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
                          if status != "error"]
                 if not named:
                     return
+                placed = countries(cur, [ip for ip, _ in named]) if countries else {}
                 cur.execute("DELETE FROM hz_dns_answered")
-                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s)",
-                                [(ip, name, plain_domain(name)) for ip, name in named])
+                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s, %s)",
+                                [(ip, name, plain_domain(name), placed.get(ip)) for ip, name in named])
+                if countries:      # noted before the rows change: a kill between the two leaves them unfilled
+                    cur.execute(f"INSERT IGNORE INTO {q(database)}.hzflow_born_country (period_start, ip, host) "
+                                f"SELECT DISTINCT %s, t.ip, {CACHED_HOST} FROM {rows_of_batch} JOIN {cache} c "
+                                f"ON c.ip = t.ip WHERE {hostless[0]} AND {unfilled}", (start, *hostless[1]))
                 stats["rows"] += cur.execute(
-                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}t.host = {CACHED_HOST} "
-                    f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
-                    f"AND {fresh}", (start, stop, *fresh_args))
+                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}{country}"
+                    f"t.host = {CACHED_HOST} WHERE {hostless[0]}", hostless[1])
 
             with asking_alone(settings, cur):
                 _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say, fill)

@@ -269,7 +269,7 @@ class SessionCountries:
 
 
 def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider=None, born_filled=False,
-                   dry_run: bool = False, say=print) -> dict:
+                   born_noted=False, dry_run: bool = False, say=print) -> dict:
     """Set `ipcountry` for the period's rows that have none ('' or NULL).
 
     Legacy semantics kept: the period is the week-chunk window
@@ -280,6 +280,12 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
     born_filled: the rows of [start, stop) were written with their country
     (SessionCountries).  Their addresses would have been among the step's,
     so those that still have unfilled rows elsewhere are added.
+
+    born_noted: resolve-dns gave rows of [start, stop) their country with
+    their host (web), noting each address and host in hzflow_born_country.
+    An address whose rows of that host clean-bots left would have been among
+    the step's; those that still have unfilled rows elsewhere are added.
+    The notes of the period go when the fill is done.
     """
     tables.check(table, "fill-ipcountry")
     col = tables.date_column(table)
@@ -295,6 +301,13 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
             cur.execute(f"SELECT DISTINCT u.ip FROM {tbl} u WHERE (u.ipcountry = '' OR u.ipcountry IS NULL) "
                         f"AND u.ip NOT REGEXP %s AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = u.ip "
                         f"AND m.{col} >= %s AND m.{col} < %s)", (PRIVATE_SQL_REGEXP, start, stop))
+            asked = set(ips)
+            ips += [ip for (ip,) in cur.fetchall() if ip not in asked]
+        if born_noted:
+            cur.execute(f"SELECT DISTINCT b.ip FROM {q(database)}.hzflow_born_country b JOIN {tbl} u ON u.ip = b.ip "
+                        f"WHERE b.period_start = %s AND b.ip NOT REGEXP %s AND (u.ipcountry = '' OR u.ipcountry "
+                        f"IS NULL) AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = b.ip AND m.{col} >= %s "
+                        f"AND m.{col} < %s AND BINARY m.host = b.host)", (start, PRIVATE_SQL_REGEXP, start, stop))
             asked = set(ips)
             ips += [ip for (ip,) in cur.fetchall() if ip not in asked]
         say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
@@ -320,6 +333,8 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
                                   f"t.ipcountry = c.country WHERE (t.ipcountry = '' OR t.ipcountry IS NULL)")
         cur.execute("DROP TEMPORARY TABLE hz_ip_country")
         tables.edited(settings, cur, database, table, start, stop, filled)
+        if born_noted:
+            cur.execute(f"DELETE FROM {q(database)}.hzflow_born_country WHERE period_start = %s", (start,))
     unanswered = sum(1 for c in country.values() if c == "-")
     say(f"fill-ipcountry {table}: {filled} rows filled ({unanswered} addresses without an answer), "
         f"{private} private-address rows marked '-'")

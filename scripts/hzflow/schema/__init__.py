@@ -96,6 +96,7 @@ MIGRATIONS = (
     (3, "summary rollups: hzflow_seen_sessions, hzflow_seen_downloads, hzflow_rollup_months"),
     (4, "userlogin_lite indexed by address (ip_user_action)"),
     (5, "adoption record: hzflow_adoption"),
+    (6, "web rows born with their country: hzflow_born_country"),
 )
 
 

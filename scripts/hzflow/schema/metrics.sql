@@ -485,6 +485,17 @@ CREATE TABLE hzflow_seen_downloads (
   KEY seen_dl_month (dl_month)
 );
 
+-- The public addresses whose web rows a month stage gave their ipcountry with
+-- their host (resolve-dns, before clean-bots), and that host.  After
+-- clean-bots those with rows left are the addresses fill-ipcountry would have
+-- found unfilled; the fill reads them, then empties the month's entries.
+CREATE TABLE hzflow_born_country (
+  period_start date NOT NULL,
+  ip varchar(15) NOT NULL DEFAULT '',
+  host varchar(255) NOT NULL DEFAULT '',
+  PRIMARY KEY (period_start, ip)
+);
+
 -- Which months the rollups hold, and a fingerprint of the source rows they
 -- were built from; a changed fingerprint makes the next summary rebuild them.
 CREATE TABLE hzflow_rollup_months (
