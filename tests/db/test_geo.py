@@ -173,7 +173,8 @@ def web_history(hub):
     earlier run, under another host), rows around July without a country, a crawler named by DNS."""
     for table in ("web", "exclude_list", "hzflow_dns_cache", "hzflow_born_country"):
         hub.query(f"DELETE FROM {table}")
-    fresh = ["8.8.8.8", "8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9", "", "9.9.9.9", "9.9.9.9", "5.5.5.5"]
+    fresh = ["8.8.8.8", "8.8.8.8", "1.2.3.4", "200.1.2.3", "192.168.1.9", "", "9.9.9.9", "9.9.9.9", "5.5.5.5",
+             "6.6.6.6", "6.6.6.6"]
     hub.insert("web", "datetime, ip", [(f"2025-07-{2 + i:02d} 10:00:00", ip) for i, ip in enumerate(fresh)])
     hub.insert("web", "datetime, ip, host, domain, ipcountry", [
         ("2025-07-20 10:00:00", "9.9.9.9", "old.example.org", "example.org", "US"),  # an earlier run's
@@ -182,10 +183,13 @@ def web_history(hub):
         ("2025-08-20 10:00:00", "200.1.2.3", "x", "example.org", None),
         ("2025-08-21 10:00:00", "9.9.9.9", "x", "example.org", None),    # the crawler's: its July rows go
         ("2025-08-22 10:00:00", "192.168.1.9", "x", "example.org", None),  # private, elsewhere
-        ("2025-05-01 10:00:00", "4.4.4.4", "x", "example.org", None)])     # nobody's
-    hub.insert("hzflow_dns_cache", "ip, host, status, resolved_at",      # answered before: no new asking
-               [("5.5.5.5", "five.example.org", "name", "2025-07-30 00:00:00")])
-    hub.query("INSERT INTO exclude_list (type, filter) VALUES ('host', 'host-9-9-9-9.%%')")
+        ("2025-05-01 10:00:00", "4.4.4.4", "x", "example.org", None),      # nobody's
+        ("2025-08-23 10:00:00", "5.5.5.5", "x", "example.org", None),
+        ("2025-07-21 10:00:00", "6.6.6.6", "old.example.org", "example.org", "FR"),  # cached crawler, as 9.9.9.9
+        ("2025-08-24 10:00:00", "6.6.6.6", "x", "example.org", None)])
+    hub.query("INSERT INTO hzflow_dns_cache (ip, host, status, resolved_at) VALUES "   # answered before: not asked
+              "('5.5.5.5', 'five.example.org', 'name', NOW()), ('6.6.6.6', 'crawl.bots.example', 'name', NOW())")
+    hub.query("INSERT INTO exclude_list (type, filter) VALUES ('host', 'host-9-9-9-9.%%'), ('host', 'crawl.%%')")
     hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
                   "VALUES (%s, 'AU', 'Australia', NOW()) ON DUPLICATE KEY UPDATE countrySHORT = 'AU'",
                   (ip_number("1.2.3.4"),))
@@ -213,3 +217,6 @@ def test_web_rows_born_with_their_country_end_as_the_fill_leaves_them(ready_hub,
     assert country[("2025-08-21", "9.9.9.9")] is None                 # the crawler's July rows went first
     assert country[("2025-07-04", "1.2.3.4")] == "AU" and country[("2025-07-06", "192.168.1.9")] == "-"
     assert [ip for d, ip, *_ in born if d.month == 7].count("9.9.9.9") == 1
+    assert country[("2025-08-23", "5.5.5.5")] not in (None, "", "-")     # a cached address reaches as far
+    assert country[("2025-08-24", "6.6.6.6")] is None
+    assert [(h, c) for d, ip, h, _, c in born if ip == "6.6.6.6" and d.month == 7] == [("old.example.org", "FR")]

@@ -198,6 +198,18 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         if dry_run:
             stats["status"] = "dry-run"
             return stats
+        unfilled = "(t.ipcountry = '' OR t.ipcountry IS NULL)"
+        born = f"INSERT IGNORE INTO {q(database)}.hzflow_born_country (period_start, ip, host) SELECT DISTINCT %s, t.ip, "
+        if countries and cached:             # the cached addresses' rows get their country in the day writes below
+            cur.execute(f"SELECT t.ip FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}", fresh_args)
+            placed = countries(cur, [ip for (ip,) in cur.fetchall()])
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_placed (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
+                        "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+            cur.executemany("INSERT INTO hz_dns_placed VALUES (%s, %s)", sorted(placed.items()))
+            placed_rows = tables.by_address(cur, database, table, "hz_dns_placed x", f"{tbl} t ON t.ip = x.ip")
+            cur.execute(f"{born}{CACHED_HOST} FROM {placed_rows} JOIN {cache} c ON c.ip = t.ip WHERE (t.host IS NULL "
+                        f"OR t.host = '') AND t.{col} >= %s AND t.{col} < %s AND {fresh} AND {unfilled}",
+                        (start, start, stop, *fresh_args))
         if total > cached:
             cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                         "host VARCHAR(255) NOT NULL, domain VARCHAR(255), country CHAR(2)) "
@@ -206,7 +218,6 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {CACHED_HOST} AND "
                       f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), a.domain, t.domain), "
                       if with_domains else "")
-            unfilled = "(t.ipcountry = '' OR t.ipcountry IS NULL)"
             country = f"t.ipcountry = IF({unfilled}, a.country, t.ipcountry), " if countries else ""
             hostless = (f"(t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s AND {fresh}",
                         (start, stop, *fresh_args))
@@ -222,9 +233,8 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
                 cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s, %s)",
                                 [(ip, name, plain_domain(name), placed.get(ip)) for ip, name in named])
                 if countries:      # noted before the rows change: a kill between the two leaves them unfilled
-                    cur.execute(f"INSERT IGNORE INTO {q(database)}.hzflow_born_country (period_start, ip, host) "
-                                f"SELECT DISTINCT %s, t.ip, {CACHED_HOST} FROM {rows_of_batch} JOIN {cache} c "
-                                f"ON c.ip = t.ip WHERE {hostless[0]} AND {unfilled}", (start, *hostless[1]))
+                    cur.execute(f"{born}{CACHED_HOST} FROM {rows_of_batch} JOIN {cache} c ON c.ip = t.ip "
+                                f"WHERE {hostless[0]} AND {unfilled}", (start, *hostless[1]))
                 stats["rows"] += cur.execute(
                     f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}{country}"
                     f"t.host = {CACHED_HOST} WHERE {hostless[0]}", hostless[1])
@@ -232,12 +242,17 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
             with asking_alone(settings, cur):
                 _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say, fill)
             cur.execute("DROP TEMPORARY TABLE hz_dns_answered")
+        placed_join, placed_country = "", ""
+        if countries and cached:
+            placed_join = " LEFT JOIN hz_dns_placed x ON x.ip = t.ip"
+            placed_country = f"t.ipcountry = IF({unfilled} AND x.country IS NOT NULL, x.country, t.ipcountry), "
         for lo, hi in days(start, stop):
             stats["rows"] += cur.execute(
-                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip SET t.host = {CACHED_HOST} "
+                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip{placed_join} SET {placed_country}"
+                f"t.host = {CACHED_HOST} "
                 f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
                 f"AND {fresh}", (lo, hi, *fresh_args))
-        cur.execute("DROP TEMPORARY TABLE hz_dns_todo")
+        cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_dns_todo, hz_dns_placed")
         tables.edited(settings, cur, database, table, start, stop, stats["rows"])
     stats["seconds"] = round(time.monotonic() - started, 2)
     say(f"resolve-dns {table}: {stats['rows']} rows got a host; asked {stats['asked']} "

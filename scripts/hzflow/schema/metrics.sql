@@ -493,7 +493,7 @@ CREATE TABLE hzflow_born_country (
   period_start date NOT NULL,
   ip varchar(15) NOT NULL DEFAULT '',
   host varchar(255) NOT NULL DEFAULT '',
-  PRIMARY KEY (period_start, ip)
+  PRIMARY KEY (period_start, ip, host)
 );
 
 -- Which months the rollups hold, and a fingerprint of the source rows they
