@@ -239,11 +239,11 @@ def _unlocated(rows: int, located: int, looked_up: int) -> str:
     """Why the other rows have no country: looked up without an answer ('-'), or not looked up yet."""
     parts = []
     if looked_up > located:
-        parts.append(f"{looked_up - located:,} marked '-' (private, reserved or documentation addresses, "
-                     f"or ones the provider does not place)")
+        parts.append(f"{looked_up - located:,} marked '-', addresses no geo database places (private, "
+                     f"reserved or documentation ranges, or unknown to the provider)")
     if rows > looked_up:
-        parts.append(f"{rows - looked_up:,} not looked up yet (the month's resolve stage does it)")
-    return f" ({'; '.join(parts)})" if parts else ""
+        parts.append(f"{rows - looked_up:,} not looked up yet, which the month's resolve stage does")
+    return "".join(f"; {p}" for p in parts)
 
 
 def period_header(p: int) -> str:
