@@ -88,7 +88,7 @@ def start(base_dir: str | Path | None = None, *, buffer_pool: str = "1G") -> Ser
     user_args = ["--user=root"] if as_root else []
     init = subprocess.run(
         [_find("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
-         "--auth-root-authentication-method=normal", "--skip-test-db", *user_args],
+         "--auth-root-authentication-method=normal", "--skip-test-db", f"--tmpdir={tmpdir}", *user_args],
         capture_output=True, text=True)
     if init.returncode:
         raise RuntimeError(f"mariadb-install-db failed:\n{init.stdout}\n{init.stderr}")
