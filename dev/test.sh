@@ -11,4 +11,7 @@ trap 'rm -rf "$lint_dir"' EXIT
 sed "s|/nonexistent/hzflow-lint|$lint_dir|" tests/workflow/lint.yaml > "$lint_dir/lint.yaml"
 .venv/bin/python -m snakemake --snakefile Snakefile --configfile "$lint_dir/lint.yaml" --lint 2>&1 \
     | grep -v "^Using workflow specific profile"
-PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/python -m pytest "$@"
+# Two workers, each taking whole files (a module's fixtures stay in one process, with its own private
+# server); HZFLOW_TEST_WORKERS=0 runs everything in this process.
+PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" .venv/bin/python -m pytest \
+    -n "${HZFLOW_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -107,8 +107,7 @@ def stop_kept(out: Path) -> int:
                 except ProcessLookupError:
                     break
                 time.sleep(0.1)
-    if kept.get("mariadb_dir"):
-        shutil.rmtree(kept["mariadb_dir"], ignore_errors=True)
+    sandbox.remove_files(kept.get("mariadb_dir"), kept.get("mariadb_socket"))
     record.unlink()
     print(f"demo: stopped the MariaDB server (pid {kept.get('mariadb_pid')}) and the PTR server "
           f"(pid {kept.get('ptr_pid')})")
@@ -184,6 +183,7 @@ def main(argv=None) -> int:
             (out / KEPT).write_text(json.dumps({
                 "mariadb_pid": server.process.pid if server.process else None,
                 "mariadb_dir": str(server.datadir) if server.process else None,
+                "mariadb_socket": server.socket if server.process else None,
                 "ptr_pid": ptr_process.pid}))
             print(f"\ndemo: kept running: MariaDB (socket {server.socket}) and the PTR server ({nameserver}).\n"
                   f"  try:  export HZFLOW_CONFIG={out / 'config.yaml'}; .venv/bin/hzflow doctor\n"

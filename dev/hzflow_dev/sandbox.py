@@ -78,10 +78,16 @@ def existing_server_from_env() -> Server | None:
                   password=os.environ.get("HZFLOW_TEST_PASSWORD", ""))
 
 
+# mariadbd refuses a socket path longer than 107 bytes (sockaddr_un)
+SOCKET_PATH_MAX = 100
+
+
 def start(base_dir: str | Path | None = None, *, buffer_pool: str = "1G") -> Server:
     """Initialise a datadir and start mariadbd on it; returns once it accepts logins."""
     root = Path(tempfile.mkdtemp(prefix="hzflow-mariadb-", dir=base_dir))
     datadir, sock, tmpdir = root / "data", root / "mysqld.sock", root / "tmp"
+    if len(str(sock)) > SOCKET_PATH_MAX:       # a deep base_dir (a test's tmp_path): the socket goes to a short one
+        sock = Path(tempfile.mkdtemp(prefix="hzflow-sock-")) / "mysqld.sock"
     datadir.mkdir()
     tmpdir.mkdir()
     as_root = os.geteuid() == 0
@@ -128,8 +134,15 @@ def stop(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
-    if server.datadir:
-        shutil.rmtree(server.datadir, ignore_errors=True)
+    remove_files(server.datadir, server.socket)
+
+
+def remove_files(root, socket) -> None:
+    """A stopped server's directory, and the short one its socket had when the directory's path was long."""
+    if root:
+        shutil.rmtree(root, ignore_errors=True)
+    if socket and Path(socket).parent.name.startswith("hzflow-sock-"):
+        shutil.rmtree(Path(socket).parent, ignore_errors=True)
 
 
 class private_server:
