@@ -244,7 +244,7 @@ def test_the_plan_reads_snakemake_s_machine_readable_summary(tree, today):
     assert lines[0].startswith("import_days") and "pending days" in lines[0]
     tree.hzflow("cron")
     assert plan.jobs_of(tree.settings, []) == []
-    write_day(tree, max(tree.days) + timedelta(days=1), seed=42)
+    write_day(tree, min(tree.days) + timedelta(days=1), seed=42)   # a new day of a built month, whatever today is
     reasons = {j.rule: j.reason for j in plan.jobs_of(tree.settings, [])}
     assert reasons["import_days"] == "not built yet" and reasons["resolve_month"] != "not built yet"
     first = months.of(min(tree.days))
