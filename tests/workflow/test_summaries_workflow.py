@@ -35,6 +35,9 @@ def test_a_twelve_month_backlog_is_caught_up_by_one_run_oldest_first(ready_hub, 
     first = months_back(today, 12)
     for n in range(12, 0, -1):
         write_day(ready_hub, months_back(today, n) + timedelta(days=4), seed=100 + n)
+    # the last month's last day too: it is complete whatever day of the month today is (else it waits for
+    # months.grace_days into this one)
+    write_day(ready_hub, today.replace(day=1) - timedelta(days=1), seed=99)
     ready_hub.write_config(start_month=f"{first:%Y-%m}")
     months = closed_months(first, today)
     ready_hub.hzflow("cron")
