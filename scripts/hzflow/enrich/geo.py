@@ -296,20 +296,20 @@ def fill_ipcountry(settings, database: str, table: str, start, stop, *, provider
     with dbmod.cursor(settings) as cur:
         cur.execute(f"SELECT DISTINCT ip FROM {tbl} WHERE {period} AND {unfilled} "
                     f"AND ip NOT REGEXP %s", (lo, hi, PRIVATE_SQL_REGEXP))
-        ips = [r[0] for r in cur.fetchall()]
+        ips, extra = [r[0] for r in cur.fetchall()], []     # extra: the born rows' addresses the step would ask
         if born_filled:
             cur.execute(f"SELECT DISTINCT u.ip FROM {tbl} u WHERE (u.ipcountry = '' OR u.ipcountry IS NULL) "
                         f"AND u.ip NOT REGEXP %s AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = u.ip "
                         f"AND m.{col} >= %s AND m.{col} < %s)", (PRIVATE_SQL_REGEXP, start, stop))
-            asked = set(ips)
-            ips += [ip for (ip,) in cur.fetchall() if ip not in asked]
+            extra += [ip for (ip,) in cur.fetchall()]
         if born_noted:
             cur.execute(f"SELECT DISTINCT b.ip FROM {q(database)}.hzflow_born_country b JOIN {tbl} u ON u.ip = b.ip "
                         f"WHERE b.period_start = %s AND b.ip NOT REGEXP %s AND (u.ipcountry = '' OR u.ipcountry "
                         f"IS NULL) AND EXISTS (SELECT 1 FROM {tbl} m WHERE m.ip = b.ip AND m.{col} >= %s "
                         f"AND m.{col} < %s AND BINARY m.host = b.host)", (start, PRIVATE_SQL_REGEXP, start, stop))
-            asked = set(ips)
-            ips += [ip for (ip,) in cur.fetchall() if ip not in asked]
+            extra += [ip for (ip,) in cur.fetchall()]
+        asked = set(ips)
+        ips += [ip for ip in dict.fromkeys(extra) if ip not in asked]
         say(f"fill-ipcountry {table}: {len(ips)} distinct public addresses without a country")
         if dry_run:
             return {"stage": f"fill-ipcountry {table}", "addresses": len(ips), "status": "dry-run"}
