@@ -45,6 +45,21 @@ def tool_aliases(cur, t: _Hub, alias: str) -> list[str]:
     return [alias] + [inst for (inst,) in cur.fetchall() if inst]
 
 
+def _tool_names(cur, table: str, like: str, tools) -> str:
+    """A temporary (tool, appname) table of each tool's names, spelled as `like`'s appname column.
+
+    Joining it matches a row's appname to the names as `appname IN (names)`
+    does (under the same collation), for every tool in one question.
+    """
+    cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {table}")
+    cur.execute(f"CREATE TEMPORARY TABLE {table} (UNIQUE KEY (appname, tool)) "
+                f"SELECT CAST(0 AS SIGNED) AS tool, appname FROM {like} LIMIT 0")
+    pairs = [(tool, name) for tool, names in tools for name in names]
+    if pairs:
+        cur.executemany(f"INSERT IGNORE INTO {table} (tool, appname) VALUES (%s, %s)", pairs)
+    return table
+
+
 def gather_tool_sessions(cur, t: _Hub, tools, stop: str) -> str:
     """The hub's sessions of every tool that a period of the month can count, keyed (tool, sessnum).
 
@@ -56,13 +71,10 @@ def gather_tool_sessions(cur, t: _Hub, tools, stop: str) -> str:
     add up in the same order.  A session whose appname two tools claim is
     under both, as each tool's own query counted it.
     """
-    names, gathered = f"{t.met}.hz_tool_names", f"{t.met}.hz_tool_sessions"
-    cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {names}, {gathered}")
-    cur.execute(f"CREATE TEMPORARY TABLE {names} (UNIQUE KEY (appname, tool)) "
-                f"SELECT CAST(0 AS SIGNED) AS tool, appname FROM {t.raw('sessionlog')} LIMIT 0")
-    pairs = [(resid, name) for resid, _, aliases in tools for name in aliases]
-    if pairs:
-        cur.executemany(f"INSERT IGNORE INTO {names} (tool, appname) VALUES (%s, %s)", pairs)
+    gathered = f"{t.met}.hz_tool_sessions"
+    names = _tool_names(cur, f"{t.met}.hz_tool_names", t.raw("sessionlog"),
+                        [(resid, aliases) for resid, _, aliases in tools])
+    cur.execute(f"DROP TEMPORARY TABLE IF EXISTS {gathered}")
     cur.execute(f"CREATE TEMPORARY TABLE {gathered} (PRIMARY KEY (tool, sessnum)) IGNORE "
                 f"SELECT n.tool, s.* FROM {t.raw('sessionlog')} s JOIN {names} n ON n.appname = s.appname "
                 f"WHERE s.start > %s AND s.start < %s", (periods.ALL_TIME_START, stop))
@@ -173,8 +185,15 @@ def _store_resource_stats(cur, t, resid, stamp, period):
 TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE = 1, 2, 3
 
 
+# What each breakdown groups sessions by, the name it shows for a group, and the table that name comes from.
+_TOP_GROUPS = {TOP_COUNTRY: ("s.countryresident", "c.name", "LEFT JOIN {met}.countries c ON s.countryresident = c.code"),
+               TOP_DOMAIN: ("s.domain", "s.domain", ""),
+               TOP_ORGTYPE: ("u.orgtype", "u.orgtype", "JOIN {met}.{profiles} u ON s.user = u.username")}
+_TOP_LIMIT = {TOP_COUNTRY: 10, TOP_DOMAIN: 10, TOP_ORGTYPE: None}
+
+
 def _top_rows(cur, t: _Hub, top: int, aliases, start, stop):
-    """(name, users) ranked for one tool, one breakdown."""
+    """(name, users) ranked for one tool, one breakdown, one window: the legacy question as it is."""
     sessions = "appname IN %s AND start > %s AND start < %s"
     if top == TOP_COUNTRY:
         cur.execute(f"SELECT countryresident AS country, name, COUNT(DISTINCT user) AS cnt "
@@ -193,17 +212,69 @@ def _top_rows(cur, t: _Hub, top: int, aliases, start, stop):
     return [(org or "Unknown", cnt) for org, cnt in cur.fetchall()]
 
 
+def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], windows) -> dict:
+    """{(alias, window): ranked (name, users)} for one breakdown of every tool, in one question.
+
+    The legacy question is asked once per tool and period, and the periods
+    of a month share their stop, so one walk of the widest window counts
+    each group's distinct users after every period's start at once.  The
+    groups come back in the collation's order of the group, which is the
+    legacy tie-break of equal counts.  A group's name is that of the
+    first row the server meets, so where a group holds spellings that
+    differ (case, trailing spaces) the name would depend on the server's
+    plan for each window: such a tool is asked the legacy questions.
+    """
+    starts = sorted({start for start, _ in windows})
+    stop = {stop for _, stop in windows}
+    if len(stop) != 1:
+        raise ValueError(f"the periods of one month end together, not at {sorted(stop)}")
+    stop = stop.pop()
+    by_alias = sorted(tools)
+    names = _tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
+                        [(i, tools[alias]) for i, alias in enumerate(by_alias)])
+    group, shown, joined = _TOP_GROUPS[top]
+    joined = joined.format(met=t.met, profiles=q(t.p + "xprofiles_metrics"))
+    counts = ", ".join(["COUNT(DISTINCT IF(s.start > %s, s.user, NULL))"] * len(starts))
+    cur.execute(f"SELECT n.tool, {shown}, (MIN(BINARY {shown}) <=> MAX(BINARY {shown})) "
+                f"AND COUNT({shown}) IN (0, COUNT(*)), {counts} "
+                f"FROM {t.met}.sessionlog_metrics s JOIN {names} n ON n.appname = s.appname {joined} "
+                f"WHERE s.start > %s AND s.start < %s GROUP BY n.tool, {group} ORDER BY n.tool, {group}",
+                (*starts, starts[0], stop))
+    groups: dict[str, list] = {alias: [] for alias in by_alias}
+    for tool, name, one_spelling, *users in cur.fetchall():
+        groups[by_alias[tool]].append((name, one_spelling, users))
+    out = {}
+    for alias, rows in groups.items():
+        for window in windows:
+            if not all(one for _, one, _ in rows):
+                out[alias, window] = _top_rows(cur, t, top, tools[alias], *window)
+                continue
+            at = starts.index(window[0])
+            ranked = sorted(((name or "Unknown", users[at]) for name, _, users in rows if users[at]),
+                            key=lambda row: -row[1])
+            out[alias, window] = ranked[:_TOP_LIMIT[top]]
+    return out
+
+
 def gen_tool_tops(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
     """For every standalone tool's stats row of the month: users by country, domain and org type."""
     t = _Hub(settings)
     written = 0
     with dbmod.cursor(settings, None) as cur:
+        cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
+                    f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
+                    f"AND res.standalone = '1' AND st.datetime = %s", (month_stamp(month),))
+        stats_rows = [(stat_id, alias, users, periods.window(month, period))
+                      for stat_id, alias, users, period in cur.fetchall()]
+        if not stats_rows:
+            say(f"gen-tool-tops {month}: 0 ranked rows")
+            return {"stage": "gen-tool-tops", "rows": 0}
+        tools = {alias: tool_aliases(cur, t, alias) for alias in {alias for _, alias, _, _ in stats_rows}}
+        windows = sorted({window for *_, window in stats_rows})
         for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
-            cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
-                        f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
-                        f"AND res.standalone = '1' AND st.datetime = %s", (month_stamp(month),))
-            for stat_id, alias, users, period in cur.fetchall():
-                rows = _top_rows(cur, t, top, tool_aliases(cur, t, alias), *periods.window(month, period))
+            ranked = _tops(cur, t, top, tools, windows)
+            for stat_id, alias, users, window in stats_rows:
+                rows = ranked[alias, window]
                 if top == TOP_COUNTRY and not rows:
                     rows = [("Unknown", users)]
                 if dry_run:

@@ -1,8 +1,12 @@
 """Tool statistics and who-is-online against a real hub database."""
 
+import random
 from datetime import datetime
 
 from test_geo import Service
+
+from hzflow import db as dbmod
+from hzflow import periods, tools
 
 from test_hubdata import seed_hub
 
@@ -126,3 +130,87 @@ def test_the_default_offline_provider_draws_a_map_out_of_the_box(ready_hub, tmp_
     assert len(root) == 2                           # two places: the US's two addresses on one marker
     assert {(round(float(m.get("lat"))), round(float(m.get("lng")))) for m in root} == {
         (round(geo["a"][1]), round(geo["a"][2])), (round(geo["c"][1]), round(geo["c"][2]))}
+
+
+def _legacy_tops(hub, month):
+    """{(stats row id, top): ranked rows} as the legacy question per tool, period and breakdown answers."""
+    settings = hub.settings
+    t = tools._Hub(settings)
+    out = {}
+    with dbmod.cursor(settings, None) as cur:
+        cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
+                    f"JOIN {t('resources')} res ON st.resid = res.id WHERE res.standalone = '1' "
+                    f"AND st.datetime = %s", (f"{month}-00 00:00:00",))
+        for stat_id, alias, users, period in cur.fetchall():
+            for top in (tools.TOP_COUNTRY, tools.TOP_DOMAIN, tools.TOP_ORGTYPE):
+                rows = tools._top_rows(cur, t, top, tools.tool_aliases(cur, t, alias),
+                                       *periods.window(month, period))
+                if top == tools.TOP_COUNTRY and not rows:
+                    rows = [("Unknown", users)]
+                out[stat_id, top] = [(0, "Total Users", users)] + [(rank, *row) for rank, row in
+                                                                     enumerate(rows, start=1)]
+    return out
+
+
+def test_tool_tops_of_every_period_at_once_equal_the_legacy_question_per_period(ready_hub, monkeypatch):
+    """Each breakdown is one question for all tools and periods; every ranked row must be the one
+    the legacy question per tool and period gives.  The sessions sit on the periods' first
+    midnights (outside a window that starts there, inside a longer one) and on the month's stop;
+    users differ only in case (one user to the collation); more than ten groups tie on their
+    counts; domains are empty or missing; and abacus spells one domain and one org type two
+    ways, so its breakdowns take the legacy questions."""
+    seed_tools(ready_hub)
+    ready_hub.hub_query("INSERT INTO jos_resources (id, title, type, published, standalone, alias) VALUES "
+                        "(13, 'Mosfet', 7, 1, 1, 'mosfet')")
+    ready_hub.hzflow("gen-tool-stats", "2025-07")
+    rng = random.Random(7)
+    instants = ["2025-07-01 00:00:00", "2025-01-01 00:00:00", "2024-08-01 00:00:00", "2024-10-01 00:00:00",
+                "2025-08-01 00:00:00", "1995-01-01 00:00:00", "1995-01-01 00:00:01"]
+    users = ["Bob", "bob", "alice", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    domains = [f"site{i}.edu" for i in range(14)] + ["Zeta.org", "Alpha.org", None, ""]   # ties: a-Z, not A-Z-a-z
+    sessions = []
+    for sessnum in range(100, 700):
+        start = rng.choice(instants) if rng.random() < 0.3 else (
+            f"{rng.randint(2019, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} 12:00:00")
+        sessions.append((sessnum, rng.choice(users), start, rng.choice(["qdot", "qdot_r2", "QDOT", "qdot_dev"]),
+                         rng.choice(domains), rng.choice(["US", "us", "DE", "FR", "ZZ", None, ""])))
+    for sessnum in range(700, 760):
+        sessions.append((sessnum, rng.choice(["ann", "ben", "cid"]), f"2025-0{rng.randint(1, 7)}-15 08:00:00",
+                         "abacus", rng.choice(["Purdue.edu", "purdue.edu", "mit.edu"]), "US"))
+    ready_hub.insert("sessionlog_metrics", "sessnum, user, start, appname, domain, countryresident", sessions)
+    ready_hub.query("DELETE FROM jos_xprofiles_metrics")
+    ready_hub.insert("jos_xprofiles_metrics", "uidNumber, username, orgtype",
+                     [(i, name, org) for i, (name, org) in enumerate(
+                         [("bob", "university"), ("alice", "industry"), ("carol", "university"),
+                          ("dave", ""), ("erin", "government"), ("ann", "University"), ("ben", "university"),
+                          ("cid", "industry")], start=1)])
+    expected = _legacy_tops(ready_hub, "2025-07")
+    assert {key: rows for key, rows in expected.items() if len(rows) > 10}   # the LIMIT is exercised
+
+    ready_hub.hzflow("gen-tool-tops", "2025-07")
+    written = {}
+    for stat_id, top, rank, name, value in ready_hub.hub_query(
+            "SELECT id, top, `rank`, name, value FROM jos_resource_stats_tools_topvals ORDER BY id, top, `rank`"):
+        written.setdefault((stat_id, top), []).append((rank, name, value))
+    assert written == expected
+    assert _asked_one_by_one(ready_hub, monkeypatch, "2025-07") == {
+        (tools.TOP_DOMAIN, "abacus"), (tools.TOP_ORGTYPE, "abacus")}
+
+
+def _asked_one_by_one(hub, monkeypatch, month):
+    """The (breakdown, tool) pairs that the all-periods question leaves to the legacy question."""
+    asked = set()
+    legacy = tools._top_rows
+
+    def recording(cur, t, top, aliases, start, stop):
+        asked.add((top, aliases[0]))
+        return legacy(cur, t, top, aliases, start, stop)
+
+    monkeypatch.setattr(tools, "_top_rows", recording)
+    settings = hub.settings
+    t = tools._Hub(settings)
+    with dbmod.cursor(settings, None) as cur:
+        names = {alias: tools.tool_aliases(cur, t, alias) for alias in ("qdot", "abacus", "mosfet")}
+        for top in (tools.TOP_COUNTRY, tools.TOP_DOMAIN, tools.TOP_ORGTYPE):
+            tools._tops(cur, t, top, names, [periods.window(month, p) for p in periods.ALL])
+    return asked
