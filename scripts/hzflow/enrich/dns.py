@@ -57,30 +57,40 @@ class Resolver:
         self.resolver = aiodns.DNSResolver(**kwargs)
         self.queries = 0
 
-    async def _ptr(self, ip: str, gate):
-        async with gate:
-            self.queries += 1
-            try:
-                name = ipaddress.ip_address(ip).reverse_pointer
-            except ValueError:
-                return ip, "none", ""
-            try:
-                result = await self.asyncio.wait_for(self.resolver.query_dns(name, "PTR"),
-                                                self.timeout * self.tries * 1.5 + 1)
-            except self.aiodns.error.DNSError as e:
-                code = e.args[0] if e.args else None
-                return ip, ("none" if code in self.no_name else "error"), ""
-            except self.asyncio.TimeoutError:
-                return ip, "error", ""
-            names = [r.data.dname for r in result.answer if getattr(r.data, "dname", None)]
-            return (ip, "name", names[0].rstrip(".")) if names else (ip, "none", "")
+    async def _ptr(self, ip: str):
+        self.queries += 1
+        try:
+            name = ipaddress.ip_address(ip).reverse_pointer
+        except ValueError:
+            return ip, "none", ""
+        try:
+            async with self.asyncio.timeout(self.timeout * self.tries * 1.5 + 1):
+                result = await self.resolver.query_dns(name, "PTR")
+        except self.aiodns.error.DNSError as e:
+            code = e.args[0] if e.args else None
+            return ip, ("none" if code in self.no_name else "error"), ""
+        except TimeoutError:
+            return ip, "error", ""
+        names = [r.data.dname for r in result.answer if getattr(r.data, "dname", None)]
+        return (ip, "name", names[0].rstrip(".")) if names else (ip, "none", "")
 
     def resolve(self, ips: list[str]) -> list[tuple[str, str, str]]:
-        """[(ip, 'name'|'none'|'error', host)] for a batch of addresses."""
+        """[(ip, 'name'|'none'|'error', host)] for a batch of addresses.
+
+        `concurrency` askers take the next address as each gets its answer: a
+        query costs one coroutine step, not a task and a semaphore turn of its own.
+        """
+        answers: list = [None] * len(ips)
+        pending = iter(enumerate(ips))
+
+        async def asker():
+            for at, ip in pending:
+                answers[at] = await self._ptr(ip)
+
         async def run():
-            gate = self.asyncio.Semaphore(self.concurrency)
-            return await self.asyncio.gather(*(self._ptr(ip, gate) for ip in ips))
-        return self.loop.run_until_complete(run())
+            await self.asyncio.gather(*(asker() for _ in range(min(self.concurrency, len(ips)))))
+        self.loop.run_until_complete(run())
+        return answers
 
     def alive(self) -> bool:
         """Whether the resolver answers at all (any reply, a name or NXDOMAIN, to a loopback PTR).
