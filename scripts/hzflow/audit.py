@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
-from . import coverage, markers, months, periods, registry
+from . import coverage, events, markers, months, periods, registry
 from . import db as dbmod
 from .imports.provenance import entry_rows
 from .registry import AUDIT, RESOLVED, SESSIONS, SUMMARY
@@ -329,12 +329,19 @@ def _first_data_month(cur) -> str | None:
 
 def audit(settings, *, month: str | None = None, last_months: int = 24, every: bool = False, floor: float = 0.05,
           as_json: bool = False, marker=None, say=print) -> int:
+    """Print (or, for a workflow job with its marker, record) the findings; a job's start and finish are events."""
+    job = bool(month and marker)
+    began = time.monotonic()
+    if job:
+        events.emit(settings, "start", AUDIT, month)
     with dbmod.cursor(settings) as cur:
         first, last = scope(settings, month=month, last_months=last_months, every=every, cur=cur)
         found = Audit(settings, cur, first, last, floor).run()
-    if month and marker:
+    if job:
         markers.write(marker, {"stage": AUDIT, "site": settings.site, "unit": month,
                                "findings": [asdict(f) for f in found]})
+        events.emit(settings, "finish", AUDIT, month, seconds=round(time.monotonic() - began, 3),
+                    findings=len(found))
     if as_json:
         say(json.dumps({"first": first, "last": last, "findings": [asdict(f) for f in found]}, indent=2))
     else:
