@@ -212,7 +212,7 @@ def _top_rows(cur, t: _Hub, top: int, aliases, start, stop):
     return [(org or "Unknown", cnt) for org, cnt in cur.fetchall()]
 
 
-def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], windows) -> dict:
+def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], names: str, windows) -> dict:
     """{(alias, window): ranked (name, users)} for one breakdown of every tool, in one question.
 
     The legacy question is asked once per tool and period, and the periods
@@ -223,6 +223,7 @@ def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], windows) -> dict:
     first row the server meets, so where a group holds spellings that
     differ (case, trailing spaces) the name would depend on the server's
     plan for each window: such a tool is asked the legacy questions.
+    `names` is the _tool_names table of `tools`, numbered in sorted alias order.
     """
     starts = sorted({start for start, _ in windows})
     stop = {stop for _, stop in windows}
@@ -230,8 +231,6 @@ def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], windows) -> dict:
         raise ValueError(f"the periods of one month end together, not at {sorted(stop)}")
     stop = stop.pop()
     by_alias = sorted(tools)
-    names = _tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
-                        [(i, tools[alias]) for i, alias in enumerate(by_alias)])
     group, shown, joined = _TOP_GROUPS[top]
     joined = joined.format(met=t.met, profiles=q(t.p + "xprofiles_metrics"))
     counts = ", ".join(["COUNT(DISTINCT IF(s.start > %s, s.user, NULL))"] * len(starts))
@@ -243,13 +242,15 @@ def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], windows) -> dict:
     groups: dict[str, list] = {alias: [] for alias in by_alias}
     for tool, name, one_spelling, *users in cur.fetchall():
         groups[by_alias[tool]].append((name, one_spelling, users))
+    column = {start: at for at, start in enumerate(starts)}
     out = {}
     for alias, rows in groups.items():
+        one_spelling_each = all(one for _, one, _ in rows)
         for window in windows:
-            if not all(one for _, one, _ in rows):
+            if not one_spelling_each:
                 out[alias, window] = _top_rows(cur, t, top, tools[alias], *window)
                 continue
-            at = starts.index(window[0])
+            at = column[window[0]]
             ranked = sorted(((name or "Unknown", users[at]) for name, _, users in rows if users[at]),
                             key=lambda row: -row[1])
             out[alias, window] = ranked[:_TOP_LIMIT[top]]
@@ -271,8 +272,10 @@ def gen_tool_tops(settings, month: str, *, dry_run: bool = False, say=print) -> 
             return {"stage": "gen-tool-tops", "rows": 0}
         tools = {alias: tool_aliases(cur, t, alias) for alias in {alias for _, alias, _, _ in stats_rows}}
         windows = sorted({window for *_, window in stats_rows})
+        names = _tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
+                            [(i, tools[alias]) for i, alias in enumerate(sorted(tools))])
         for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
-            ranked = _tops(cur, t, top, tools, windows)
+            ranked = _tops(cur, t, top, tools, names, windows)
             for stat_id, alias, users, window in stats_rows:
                 rows = ranked[alias, window]
                 if top == TOP_COUNTRY and not rows:

@@ -211,6 +211,8 @@ def _asked_one_by_one(hub, monkeypatch, month):
     t = tools._Hub(settings)
     with dbmod.cursor(settings, None) as cur:
         names = {alias: tools.tool_aliases(cur, t, alias) for alias in ("qdot", "abacus", "mosfet")}
+        table = tools._tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
+                                  [(i, names[alias]) for i, alias in enumerate(sorted(names))])
         for top in (tools.TOP_COUNTRY, tools.TOP_DOMAIN, tools.TOP_ORGTYPE):
-            tools._tops(cur, t, top, names, [periods.window(month, p) for p in periods.ALL])
+            tools._tops(cur, t, top, names, table, [periods.window(month, p) for p in periods.ALL])
     return asked
