@@ -196,6 +196,28 @@ def test_kill_9_in_the_middle_of_a_file_then_rerun_equals_an_uninterrupted_run(r
     assert [s[:2] + s[4:] for s in interrupted["sources"]] == [s[:2] + s[4:] for s in uninterrupted["sources"]]
 
 
+def test_rows_loaded_in_growing_chunks_equal_one_load(ready_hub, tmp_path, monkeypatch):
+    from hzflow.imports import apache, stream
+
+    log = access_log(tmp_path / "testhub-access.log-20250710", lines=3000, seed=11)
+    ready_hub.hzflow("identify-bots", log)  # the bot list stays the same for both imports
+    loads = []
+    load_file = apache.dbmod.load_file
+    monkeypatch.setattr(apache.dbmod, "load_file", lambda *a, **k: loads.append(a[3]) or load_file(*a, **k))
+    monkeypatch.setattr(stream, "FIRST_CHUNK_ROWS", 10 ** 9)
+    apache.import_file(ready_hub.settings, log)
+    whole, one_load = state(ready_hub), len(loads)
+    ready_hub.hzflow("forget-import", log.name)
+    ready_hub.query("ALTER TABLE web AUTO_INCREMENT = 1")
+    monkeypatch.setattr(stream, "FIRST_CHUNK_ROWS", 50)       # 50, 100, 200, 400, ... rows
+    apache.import_file(ready_hub.settings, log)
+    sizes = [50 * 2 ** k for k in range(20)]
+    assert (one_load, len(loads) - one_load) == (1, next(k + 1 for k in range(20) if sum(sizes[:k + 1]) >= len(whole["web"])))
+    chunked = state(ready_hub)
+    assert chunked["web"] == whole["web"] and chunked["webhits"] == whole["webhits"]
+    assert [s[:2] + s[4:] for s in chunked["sources"]] == [s[:2] + s[4:] for s in whole["sources"]]
+
+
 def test_an_impossible_date_skips_its_line_not_the_file(ready_hub, tmp_path):
     log = access_log(tmp_path / "testhub-access.log-20250710", lines=50)
     good = ready_hub.hzflow("import-apache", log, "--dry-run")
