@@ -161,8 +161,10 @@ def _clear_month(cur, month: str) -> int:
     return dropped
 
 
-# Sessions per chunk: the server loads one chunk while the next is coalesced.
+# Sessions per chunk: the server loads one chunk while the next is coalesced.  The server's writes are the
+# slower half, so the first chunk is small (they start at once) and each next one twice as big.
 CHUNK_SESSIONS = 40_000
+FIRST_CHUNK_SESSIONS = 5_000
 
 
 class _Chunk:
@@ -254,7 +256,7 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, countries=Non
                                min(len(matched), MAX_JOBS), 0), s.events)
                     stats["sessions"] += 1
                     stats["events"] += len(s.events)
-                    if not stats["sessions"] % CHUNK_SESSIONS:
+                    if len(chunk.sessions) >= min(FIRST_CHUNK_SESSIONS << len(loads), CHUNK_SESSIONS):
                         if loads and loads[-1].done():
                             loads[-1].result()            # a failed load stops the month here
                         loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))

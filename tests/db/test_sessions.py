@@ -1,5 +1,6 @@
 """Sessions, bot cleaning and webhits against the real database."""
 
+import pytest
 
 
 def add_web(hub, rows):
@@ -100,8 +101,10 @@ def test_rebuild_webhits_recounts_the_cleaned_month(ready_hub):
         ("2025-06-30 00:00:00", 5), ("2025-07-01 00:00:00", 6), ("2025-07-02 00:00:00", 6)]
 
 
-def test_chunks_loaded_while_coalescing_leave_what_one_load_leaves(ready_hub, monkeypatch):
-    """Sessions go to the server in chunks as they are built; the chunk size changes no cell."""
+@pytest.mark.parametrize("first, most", [(4, 4), (1, 8)])
+def test_chunks_loaded_while_coalescing_leave_what_one_load_leaves(ready_hub, monkeypatch, first, most):
+    """Sessions go to the server in chunks as they are built (growing from `first` to `most` sessions);
+    the chunk sizes change no cell."""
     from hzflow import sessions as sessionsmod
 
     add_web(ready_hub, month_rows(1, 31))
@@ -109,7 +112,13 @@ def test_chunks_loaded_while_coalescing_leave_what_one_load_leaves(ready_hub, mo
                      [(f"2025-07-{d:02d} 08:10:00", "192.0.2.1", "", 1) for d in range(1, 29, 3)])
     ready_hub.hzflow("sessionize-month", "2025-07")
     whole = state(ready_hub), ready_hub.dump("toolstart", "id, sessionid", "id")
-    monkeypatch.setattr(sessionsmod, "CHUNK_SESSIONS", 4)
+    sizes = []
+    load_chunk = sessionsmod._load_chunk
+    monkeypatch.setattr(sessionsmod, "_load_chunk", lambda cur, sessions_tsv, *rest: sizes.append(
+        sum(1 for _ in open(sessions_tsv))) or load_chunk(cur, sessions_tsv, *rest))
+    monkeypatch.setattr(sessionsmod, "FIRST_CHUNK_SESSIONS", first)
+    monkeypatch.setattr(sessionsmod, "CHUNK_SESSIONS", most)
     sessionsmod.logfix_session(ready_hub.settings, "2025-07", rebuild=True, say=lambda _: None)
     assert (state(ready_hub), ready_hub.dump("toolstart", "id, sessionid", "id")) == whole
-    assert len(whole[0][0]) > 4 * 3
+    assert len(whole[0][0]) > most * 3
+    assert sizes[:-1] == [min(first << k, most) for k in range(len(sizes) - 1)] and sum(sizes) == len(whole[0][0])
