@@ -52,12 +52,19 @@ def clean_bots(settings, table: str, start, stop, *, dry_run: bool = False, say=
     return {"stage": f"clean-bots {table}", "rows": deleted}
 
 
-def clear_orphan_stamps(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
-    """NULL the month's web and toolstart stamps that point at no session (a day at a time)."""
+def clear_orphan_stamps(settings, month: str, *, web: bool = True, dry_run: bool = False, say=print) -> dict:
+    """NULL the month's web and toolstart stamps that point at no session (a day at a time).
+
+    web=False leaves out the month's web rows (the walk of all of them): the
+    month stage passes it when its rebuild, which clears every web stamp of
+    the month without a session, was followed by no session deletes.  Web
+    rows are only ever stamped by sessions of their own month, whereas the
+    month's first tool starts can hold a stamp of the month before.
+    """
     first, following = bounds(month)
-    cleared = {}
+    cleared = {"web": 0}
     with dbmod.cursor(settings) as cur:
-        for table in ("web", "toolstart"):
+        for table in ("web", "toolstart") if web else ("toolstart",):
             verb = ("SELECT COUNT(*) FROM {t} x LEFT JOIN websessions s ON s.id = x.sessionid" if dry_run
                     else "UPDATE {t} x LEFT JOIN websessions s ON s.id = x.sessionid SET x.sessionid = NULL")
             n = 0
@@ -67,6 +74,7 @@ def clear_orphan_stamps(settings, month: str, *, dry_run: bool = False, say=prin
                                     (lo, hi))
                 n += cur.fetchone()[0] if dry_run else count
             cleared[table] = n
+    web_part = f"{cleared['web']} web" if web else "(no session deleted since the rebuild: web rows not walked)"
     say(f"clear-orphan-stamps {month}: {'would clear' if dry_run else 'cleared'} "
-        f"{cleared['web']} web and {cleared['toolstart']} toolstart stamps of vanished sessions")
+        f"{web_part} and {cleared['toolstart']} toolstart stamps of vanished sessions")
     return {"stage": "clear-orphan-stamps", **cleared}

@@ -260,12 +260,22 @@ def session_steps(settings, month: str, dry_run: bool, say):
     def dated(step):
         return sessions_dated(step, "websessions")
 
+    cleaned = {}
+
+    def clean_sessions():
+        cleaned.update(clean.clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say))
+        return cleaned
+
+    def clear_stamps():
+        # After the rebuild only this run's session deletes can leave a web row of the month stamped in vain.
+        return clean.clear_orphan_stamps(settings, month, web=dry_run or cleaned.get("rows") != 0,
+                                         dry_run=dry_run, say=say)
+
     return [
         ("logfix-session", lambda: sessions.logfix_session(settings, month, rebuild=True, countries=countries,
                                                            dry_run=dry_run, say=say)),
-        ("clean-bots websessions",
-         lambda: clean.clean_bots(settings, "websessions", start, stop, dry_run=dry_run, say=say)),
-        ("clear-orphan-stamps", lambda: clean.clear_orphan_stamps(settings, month, dry_run=dry_run, say=say)),
+        ("clean-bots websessions", clean_sessions),
+        ("clear-orphan-stamps", clear_stamps),
         ("resolve-dns websessions", dated(RESOLVE_WITH_DOMAINS)),
         ("fill-domain websessions", dated(domain.fill_domain)),
         ("fill-ipcountry websessions", dated(partial(geo.fill_ipcountry, born_filled=countries is not None))),

@@ -79,6 +79,34 @@ def test_rebuilding_the_month_is_idempotent_and_a_new_day_equals_one_run(ready_h
     assert state(ready_hub) == daily
 
 
+@pytest.mark.parametrize("bots_in_july", [True, False])
+def test_the_month_stage_leaves_no_stamp_of_a_deleted_session(ready_hub, bots_in_july):
+    """clean-bots deletes bot sessions; their web rows and tool starts lose the stamp in the same stage, and
+    a tool start of July's first half hour that June's deleted bot session stamped loses it in July's."""
+    ready_hub.query("INSERT INTO exclude_list (filter, type) VALUES ('%%.scan.example.com', 'host')")
+    last = [("2025-06-30 23:55:00", "192.0.2.99", "last.example.edu", "example.edu"),     # the open sessions,
+            ("2025-07-30 10:00:00", "192.0.2.99", "last.example.edu", "example.edu")]     # never written
+    add_web(ready_hub, [("2025-06-30 23:50:00", "192.0.2.9", "bot.scan.example.com", "example.com"), *last,
+                        ("2025-07-02 10:00:00", "192.0.2.3", "www.example.edu", "example.edu"),
+                        ("2025-07-02 10:05:00", "192.0.2.3", "www.example.edu", "example.edu")]
+            + [("2025-07-03 11:00:00", "192.0.2.2", "a.scan.example.com", "example.com"),
+               ("2025-07-03 11:01:00", "192.0.2.2", "a.scan.example.com", "example.com")] * bots_in_july)
+    ready_hub.insert("toolstart", "datetime, ip, host, success",
+                     [("2025-07-01 00:10:00", "192.0.2.9", "", 1), ("2025-07-03 11:02:00", "192.0.2.2", "", 1),
+                      ("2025-07-02 10:06:00", "192.0.2.3", "", 1)])
+    ready_hub.hzflow("sessionize-month", "2025-06")
+    ready_hub.hzflow("sessionize-month", "2025-07")
+    sessions_left = {sid for sid, in ready_hub.query("SELECT id FROM websessions")}
+    kept, = ready_hub.query("SELECT id FROM websessions WHERE ip = '192.0.2.3'")
+    assert len(sessions_left) == 1 and not ready_hub.query("SELECT id FROM websessions WHERE host LIKE '%%scan%%'")
+    assert [(ip, sid) for ip, sid in ready_hub.dump("web", "ip, sessionid", "id")] == [
+        ("192.0.2.9", None), ("192.0.2.99", None), ("192.0.2.99", None), ("192.0.2.3", kept[0]),
+        ("192.0.2.3", kept[0])] + [
+        ("192.0.2.2", None), ("192.0.2.2", None)] * bots_in_july
+    assert [(ip, sid) for ip, sid in ready_hub.dump("toolstart", "ip, sessionid", "id")] == [
+        ("192.0.2.9", None), ("192.0.2.2", None), ("192.0.2.3", kept[0])]
+
+
 def test_clean_bots_deletes_excluded_domains_and_hosts_in_the_window(ready_hub):
     ready_hub.query("INSERT INTO exclude_list (filter, type) VALUES ('crawler.example.net', 'domain'), "
                     "('%%.scan.example.com', 'host')")
