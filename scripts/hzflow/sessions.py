@@ -175,6 +175,7 @@ class _Chunk:
                       os.path.join(directory, f"stamps-{number}.tsv"))
         self.sessions: list[tuple] = []
         self.stamps = open(self.paths[1], "w")
+        self.size = min(FIRST_CHUNK_SESSIONS << number, CHUNK_SESSIONS)      # sessions it takes
 
     def add(self, row: tuple, events: list[int]) -> None:
         self.sessions.append(row)
@@ -256,7 +257,7 @@ def logfix_session(settings, month: str, *, rebuild: bool = False, countries=Non
                                min(len(matched), MAX_JOBS), 0), s.events)
                     stats["sessions"] += 1
                     stats["events"] += len(s.events)
-                    if len(chunk.sessions) >= min(FIRST_CHUNK_SESSIONS << len(loads), CHUNK_SESSIONS):
+                    if len(chunk.sessions) >= chunk.size:
                         if loads and loads[-1].done():
                             loads[-1].result()            # a failed load stops the month here
                         loads.append(loader.submit(_load_chunk, cur, *chunk.close(country)))
