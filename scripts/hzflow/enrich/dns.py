@@ -198,7 +198,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         # unfilled: the address has such a row without a country (noted when it is born with one)
         cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                     "first_id BIGINT NOT NULL, last_id BIGINT NOT NULL, unfilled TINYINT NOT NULL, "
-                    "UNIQUE KEY (first_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+                    "INDEX (first_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
         for lo, hi in days(start, stop):
             cur.execute(f"INSERT INTO hz_dns_todo SELECT ip, MIN(id), MAX(id), "
                         f"MAX({'ipcountry = %s OR ipcountry IS NULL' if countries else '0'}) FROM {tbl} "
