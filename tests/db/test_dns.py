@@ -123,8 +123,8 @@ def test_reverse_dns_can_be_switched_off(ready_hub, ptr):
 
 
 def test_every_enrichable_table_with_or_without_an_address_index(ready_hub, ptr):
-    """Rows are written walking each table by the index that leads with its id: the primary key
-    (web, websessions, toolstart), the unique `id` of sessionlog_metrics (whose key is sessnum)."""
+    """Rows get their host as their batch is answered: through the ip index where the table has one
+    (web, websessions, toolstart), by the optimizer's own plan where it has none (sessionlog_metrics)."""
     ready_hub.insert("websessions", "datetime, ip", [("2025-07-15 10:00:00", "198.51.100.7")])
     ready_hub.insert("toolstart", "datetime, ip", [("2025-07-15 10:00:00", "198.51.100.8")])
     ready_hub.insert("sessionlog_metrics", "sessnum, start, ip", [(1, "2025-07-15 10:00:00", "198.51.100.9"),
@@ -176,36 +176,3 @@ def test_domains_written_with_the_hosts_are_fill_domains_own(ready_hub):
             (alone, reference), (together, ours) = ends
             assert ours == reference
             assert sum(1 for a, b in zip(alone, together, strict=True) if a != b) >= 8    # domains came with hosts
-
-
-def test_rows_are_written_once_each_in_id_order_as_their_addresses_are_answered(ready_hub, monkeypatch):
-    """Ten addresses recur over thirty rows, so address order is not row order; one is in the cache
-    already and one goes unanswered.  With batches of three, every row is still written once, in id
-    order (each page of the table once), and ends as one batch for everything leaves it."""
-    from hzflow.enrich import dns, geo
-
-    met, start, stop = ready_hub.settings.db.metrics_db, date(2025, 7, 1), date(2025, 8, 1)
-    rows = [(n, f"2025-07-{1 + n % 28:02d} 10:00:00", f"198.51.100.{n * 7 % 10 + 1}") for n in range(1, 31)]
-    ready_hub.query("CREATE TABLE hz_write_order (seq INT AUTO_INCREMENT PRIMARY KEY, web_id BIGINT)")
-    ready_hub.query("CREATE TRIGGER hz_write_order AFTER UPDATE ON web FOR EACH ROW "
-                    "INSERT INTO hz_write_order (web_id) VALUES (NEW.id)")
-    ends = []
-    with PtrServer(synthetic="example.net", unanswered={"198.51.100.4"}) as server:
-        use(ready_hub, server, tries=1)
-        settings = ready_hub.settings
-        for batch in (3, dns.BATCH):
-            monkeypatch.setattr(dns, "BATCH", batch)
-            ready_hub.query("DELETE FROM web")
-            ready_hub.query("DELETE FROM hz_write_order")
-            ready_hub.query("DELETE FROM hzflow_dns_cache")
-            ready_hub.query("INSERT INTO hzflow_dns_cache (ip, host, status, resolved_at) "
-                            "VALUES ('198.51.100.9', 'Cached.Example.ORG', 'name', NOW())")
-            ready_hub.insert("web", "id, datetime, ip", rows)
-            dns.resolve_dns(settings, met, "web", start, stop, with_domains=True,
-                            countries=geo.SessionCountries(settings), say=lambda _: None)
-            order = [i for (i,) in ready_hub.query("SELECT web_id FROM hz_write_order ORDER BY seq")]
-            assert order == sorted(order) and len(order) == len(set(order)) == 27     # .4's three rows wait
-            ends.append((ready_hub.dump("web", "id, host, domain, ipcountry"),
-                         ready_hub.dump("hzflow_born_country", "ip, host", "ip")))
-    assert ends[0] == ends[1]
-    assert ("198.51.100.9", "cached.example.org") in ends[0][1] and len(ends[0][1]) == 9

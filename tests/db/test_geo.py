@@ -186,9 +186,14 @@ def web_history(hub):
         ("2025-05-01 10:00:00", "4.4.4.4", "x", "example.org", None),      # nobody's
         ("2025-08-23 10:00:00", "5.5.5.5", "x", "example.org", None),
         ("2025-07-21 10:00:00", "6.6.6.6", "old.example.org", "example.org", "FR"),  # cached crawler, as 9.9.9.9
-        ("2025-08-24 10:00:00", "6.6.6.6", "x", "example.org", None)])
+        ("2025-08-24 10:00:00", "6.6.6.6", "x", "example.org", None),
+        ("2025-07-12 10:00:00", "7.7.7.7", None, None, "DE"),            # placed already, no host yet:
+        ("2025-06-11 10:00:00", "7.7.7.7", "x", "example.org", None),    # not the fill's, so neither is this
+        ("2025-07-13 10:00:00", "3.3.3.3", None, None, "DE"),            # the same, answered from the cache
+        ("2025-06-12 10:00:00", "3.3.3.3", "x", "example.org", None)])
     hub.query("INSERT INTO hzflow_dns_cache (ip, host, status, resolved_at) VALUES "   # answered before: not asked
-              "('5.5.5.5', 'five.example.org', 'name', NOW()), ('6.6.6.6', 'crawl.bots.example', 'name', NOW())")
+              "('5.5.5.5', 'five.example.org', 'name', NOW()), ('6.6.6.6', 'crawl.bots.example', 'name', NOW()), "
+              "('3.3.3.3', 'three.example.org', 'name', NOW())")
     hub.query("INSERT INTO exclude_list (type, filter) VALUES ('host', 'host-9-9-9-9.%%'), ('host', 'crawl.%%')")
     hub.hub_query("INSERT INTO jos_metrics_ipgeo_cache (ip, countrySHORT, countryLONG, lookup_datetime) "
                   "VALUES (%s, 'AU', 'Australia', NOW()) ON DUPLICATE KEY UPDATE countrySHORT = 'AU'",
@@ -220,3 +225,4 @@ def test_web_rows_born_with_their_country_end_as_the_fill_leaves_them(ready_hub,
     assert country[("2025-08-23", "5.5.5.5")] not in (None, "", "-")     # a cached address reaches as far
     assert country[("2025-08-24", "6.6.6.6")] is None
     assert [(h, c) for d, ip, h, _, c in born if ip == "6.6.6.6" and d.month == 7] == [("old.example.org", "FR")]
+    assert country[("2025-06-11", "7.7.7.7")] is None and country[("2025-06-12", "3.3.3.3")] is None

@@ -7,10 +7,9 @@ the one a fleet's hubs share) holds an answer younger than its TTL (a name: `dns
 never written as '?': those rows stay empty, the step says how many
 addresses went unanswered, and the month stage asks them again after
 `dns.retry_minutes`.  Only a resolver that answers nothing at all stops the
-step.  Addresses are asked in keyset batches, in the order of their first
-row, so memory stays bounded however many distinct addresses a month holds;
-after each batch the rows up to the next batch's first row have every
-answer they can get, and are written walking the table by id: each row once.
+step.  Results go back to the rows with one set-based UPDATE per day.
+Addresses are handled in keyset batches, so memory stays bounded however
+many distinct addresses a month holds.
 """
 
 from __future__ import annotations
@@ -193,22 +192,22 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
     started = time.monotonic()
     with dbmod.cursor(settings) as cur:
         cache = cache_table(settings, cur)
-        # first_id: the address's first row (of those without a host): once every address up to some
-        # first_id is answered, every row before it can be written.
-        # unfilled: the address has such a row without a country (noted when it is born with one)
+        # unfilled (with countries): the address has a row without a host and without a country, which
+        # is noted when it is born with one
         cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
-                    "first_id BIGINT NOT NULL, last_id BIGINT NOT NULL, unfilled TINYINT NOT NULL, "
-                    "INDEX (first_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+                    "unfilled TINYINT NOT NULL DEFAULT 0) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
         for lo, hi in days(start, stop):
-            cur.execute(f"INSERT INTO hz_dns_todo SELECT ip, MIN(id), MAX(id), "
-                        f"MAX({'ipcountry = %s OR ipcountry IS NULL' if countries else '0'}) FROM {tbl} "
-                        f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
-                        f"AND ip <> '' GROUP BY ip ON DUPLICATE KEY UPDATE "
-                        f"first_id = LEAST(first_id, VALUES(first_id)), last_id = GREATEST(last_id, VALUES(last_id)), "
-                        f"unfilled = GREATEST(unfilled, VALUES(unfilled))", ("", lo, hi) if countries else (lo, hi))
-        cur.execute("SELECT COUNT(*), MIN(first_id), MAX(last_id) FROM hz_dns_todo")
-        total, first_id, last_id = cur.fetchone()
-        stats["addresses"] = total
+            if countries:
+                cur.execute(f"INSERT INTO hz_dns_todo SELECT ip, MAX(ipcountry = '' OR ipcountry IS NULL) "
+                            f"FROM {tbl} WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
+                            f"AND ip <> '' GROUP BY ip ON DUPLICATE KEY UPDATE "
+                            f"unfilled = GREATEST(unfilled, VALUES(unfilled))", (lo, hi))
+            else:
+                cur.execute(f"INSERT IGNORE INTO hz_dns_todo (ip) SELECT DISTINCT ip FROM {tbl} "
+                            f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
+                            f"AND ip <> ''", (lo, hi))
+        cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
+        stats["addresses"] = total = cur.fetchone()[0]
         cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
                     fresh_args)
         stats["cached"] = cached = cur.fetchone()[0]
@@ -217,38 +216,60 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         if dry_run:
             stats["status"] = "dry-run"
             return stats
-        # What this run knows of an address besides its cached host: the domain of a host just answered
-        # (with_domains) and the country its fill-ipcountry would give it (countries).
-        cur.execute("CREATE TEMPORARY TABLE hz_dns_known (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
-                    "host VARCHAR(255), domain VARCHAR(255), country CHAR(2)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
-        # noted before the rows change: a kill between the two leaves them unfilled, which the fill sees to
-        note = (f"INSERT IGNORE INTO {q(database)}.hzflow_born_country (period_start, ip, host) "
-                f"SELECT %s, t.ip, {CACHED_HOST} FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip "
-                f"WHERE t.unfilled AND t.first_id >= %s AND t.first_id <= %s AND {fresh}")
-        if countries and cached:
+        unfilled = "(t.ipcountry = '' OR t.ipcountry IS NULL)"
+        # noted from the table of addresses, not the rows: one row per address, whatever its rows
+        born = (f"INSERT IGNORE INTO {q(database)}.hzflow_born_country (period_start, ip, host) "
+                f"SELECT %s, t.ip, {CACHED_HOST} FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip ")
+        if countries and cached:             # the cached addresses' rows get their country in the day writes below
             cur.execute(f"SELECT t.ip FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}", fresh_args)
-            _know(cur, [(ip, None, None, country) for ip, country in
-                        countries(cur, [ip for (ip,) in cur.fetchall()]).items()])
-            cur.execute(note, (start, first_id, last_id, *fresh_args))
-        write = _RowWriter(cur, database, table, cache, (start, stop), fresh, fresh_args, first_id,
-                           with_domains=with_domains, with_countries=bool(countries))
+            placed = countries(cur, [ip for (ip,) in cur.fetchall()])
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_placed (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
+                        "country CHAR(2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+            cur.executemany("INSERT INTO hz_dns_placed VALUES (%s, %s)", sorted(placed.items()))
+            cur.execute(f"{born}JOIN hz_dns_placed x ON x.ip = t.ip WHERE t.unfilled AND {fresh}", (start, *fresh_args))
         if total > cached:
-            def answered(batch, answers, before_id) -> None:
-                """Cache a batch's answers; then every row before `before_id` has what it can get."""
+            cur.execute("CREATE TEMPORARY TABLE hz_dns_answered (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
+                        "host VARCHAR(255) NOT NULL, domain VARCHAR(255), country CHAR(2)) "
+                        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+            rows_of_batch = tables.by_address(cur, database, table, "hz_dns_answered a", f"{tbl} t ON t.ip = a.ip")
+            domain = (f"t.domain = IF(a.domain IS NOT NULL AND BINARY a.host = {CACHED_HOST} AND "
+                      f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), a.domain, t.domain), "
+                      if with_domains else "")
+            country = f"t.ipcountry = IF({unfilled}, a.country, t.ipcountry), " if countries else ""
+            hostless = (f"(t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s AND {fresh}",
+                        (start, stop, *fresh_args))
+
+            def fill(answers) -> None:
+                """Give the rows of just-answered addresses their host while the next batch is asked."""
                 named = [(ip, name.lower()[:255] if status == "name" else "?") for ip, status, name in answers
                          if status != "error"]
+                if not named:
+                    return
                 placed = countries(cur, [ip for ip, _ in named]) if countries else {}
-                _know(cur, [(ip, name, plain_domain(name), placed.get(ip)) for ip, name in named])
-                store_answers(cur, cache, answers)
-                if countries:
-                    cur.execute(note, (start, batch[0][1], batch[-1][1], *fresh_args))
-                stats["rows"] += write.upto(last_id + 1 if before_id is None else before_id)
+                cur.execute("DELETE FROM hz_dns_answered")
+                cur.executemany("INSERT INTO hz_dns_answered VALUES (%s, %s, %s, %s)",
+                                [(ip, name, plain_domain(name), placed.get(ip)) for ip, name in named])
+                if countries:      # noted before the rows change: a kill between the two leaves them unfilled
+                    cur.execute(f"{born}JOIN hz_dns_answered a ON a.ip = t.ip WHERE t.unfilled AND {fresh}",
+                                (start, *fresh_args))
+                stats["rows"] += cur.execute(
+                    f"UPDATE {rows_of_batch} JOIN {cache} c ON c.ip = t.ip SET {domain}{country}"
+                    f"t.host = {CACHED_HOST} WHERE {hostless[0]}", hostless[1])
 
             with asking_alone(settings, cur):
-                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say, answered)
-        if total:
-            stats["rows"] += write.upto(last_id + 1)
-        cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_dns_todo, hz_dns_known")
+                _ask(settings, cur, resolver, cache, fresh, fresh_args, total - cached, stats, say, fill)
+            cur.execute("DROP TEMPORARY TABLE hz_dns_answered")
+        placed_join, placed_country = "", ""
+        if countries and cached:
+            placed_join = " LEFT JOIN hz_dns_placed x ON x.ip = t.ip"
+            placed_country = f"t.ipcountry = IF({unfilled} AND x.country IS NOT NULL, x.country, t.ipcountry), "
+        for lo, hi in days(start, stop):
+            stats["rows"] += cur.execute(
+                f"UPDATE {tbl} t JOIN {cache} c ON c.ip = t.ip{placed_join} SET {placed_country}"
+                f"t.host = {CACHED_HOST} "
+                f"WHERE (t.host IS NULL OR t.host = '') AND t.{col} >= %s AND t.{col} < %s "
+                f"AND {fresh}", (lo, hi, *fresh_args))
+        cur.execute("DROP TEMPORARY TABLE IF EXISTS hz_dns_todo, hz_dns_placed")
         tables.edited(settings, cur, database, table, start, stop, stats["rows"])
     stats["seconds"] = round(time.monotonic() - started, 2)
     say(f"resolve-dns {table}: {stats['rows']} rows got a host; asked {stats['asked']} "
@@ -258,52 +279,6 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         say(f"resolve-dns {table}: {stats['failed']} addresses got no answer (timeout or server "
             f"failure); their rows stay empty and are asked again later")
     return stats
-
-
-# Row ids per UPDATE: a long run of rows is written in pieces, each a short statement.
-ROW_STEP = 50_000
-
-
-class _RowWriter:
-    """Gives the period's rows without a host their cached answer, in id order, each row once.
-
-    The rows are walked by id, up to a boundary that moves on as batches are
-    answered, so each page of the table is written once; writing each batch's
-    rows through the ip index instead rewrote every page once per batch.
-    """
-
-    def __init__(self, cur, database: str, table: str, cache: str, period, fresh: str, fresh_args, first_id,
-                 *, with_domains: bool, with_countries: bool):
-        col, tbl = tables.date_column(table), f"{q(database)}.{q(table)}"
-        self.cur, self.rows_from = cur, first_id or 0
-        self.period, self.fresh_args = period, fresh_args
-        where = (f"t.id >= %s AND t.id < %s AND t.{col} >= %s AND t.{col} < %s "
-                 f"AND (t.host IS NULL OR t.host = '') AND {fresh}")
-        unfilled = "(t.ipcountry = '' OR t.ipcountry IS NULL)"
-        # by id, whatever the optimizer thinks of the host index for the rows without one
-        rows = f"{tbl} t{tables.id_index(cur, database, table)} STRAIGHT_JOIN {cache} c ON c.ip = t.ip"
-        domain = (f"t.domain = IF(k.domain IS NOT NULL AND BINARY k.host = {CACHED_HOST} AND "
-                  f"(t.domain = '' OR t.domain = '?' OR t.domain IS NULL), k.domain, t.domain), "
-                  if with_domains else "")
-        country = (f"t.ipcountry = IF({unfilled} AND k.country IS NOT NULL, k.country, t.ipcountry), "
-                   if with_countries else "")
-        self.update = (f"UPDATE {rows} LEFT JOIN hz_dns_known k ON k.ip = t.ip SET {domain}{country}"
-                       f"t.host = {CACHED_HOST} WHERE {where}")
-
-    def upto(self, before_id: int) -> int:
-        """Write the rows from where the last call stopped to `before_id` (excluded); rows written."""
-        written = 0
-        while self.rows_from < before_id:
-            stop = min(before_id, self.rows_from + ROW_STEP)
-            args = (self.rows_from, stop, *self.period, *self.fresh_args)
-            written += self.cur.execute(self.update, args)
-            self.rows_from = stop
-        return written
-
-
-def _know(cur, rows) -> None:
-    if rows:
-        cur.executemany("REPLACE INTO hz_dns_known VALUES (%s, %s, %s, %s)", rows)
 
 
 def store_answers(cur, cache: str, answers) -> None:
@@ -316,34 +291,32 @@ def store_answers(cur, cache: str, answers) -> None:
                         f"resolved_at = VALUES(resolved_at)", rows)
 
 
-def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, fill) -> None:
-    """Query the addresses without a fresh cache entry, batch by batch, in the order of their first rows.
+def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, fill):
+    """Query the addresses without a fresh cache entry, batch by batch, caching the answers.
 
     The resolver works on one batch (in a thread of its own) while this one
-    hands the previous batch's answers to `fill(batch, answers, next batch's
-    first row or None)`, which caches them and writes the rows they complete:
-    waiting for DNS and writing to the database overlap.
+    caches the previous batch's answers and `fill`s their rows: waiting for
+    DNS and writing to the database overlap.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     own = resolver is None
     resolver = resolver or resolver_for(settings)
-    progress, last = Progress(say, "addresses asked", total=to_ask), -1
+    progress, last = Progress(say, "addresses asked", total=to_ask), ""
 
-    def next_batch() -> list[tuple[str, int]]:
-        """The next addresses to ask with their first rows, in the order of those rows."""
+    def next_batch() -> list[str]:
         nonlocal last
-        cur.execute(f"SELECT t.ip, t.first_id FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
-                    f"AND {fresh} WHERE c.ip IS NULL AND t.first_id > %s ORDER BY t.first_id LIMIT %s",
+        cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
+                    f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
                     (*fresh_args, last, BATCH))
-        batch = list(cur.fetchall())
-        last = batch[-1][1] if batch else last
+        batch = [r[0] for r in cur.fetchall()]
+        last = batch[-1] if batch else last
         return batch
 
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver") as asker:
             batch = next_batch()
-            asking = asker.submit(resolver.resolve, [ip for ip, _ in batch]) if batch else None
+            asking = asker.submit(resolver.resolve, batch) if batch else None
             while asking is not None:
                 following = next_batch()
                 began = time.monotonic()
@@ -361,9 +334,9 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, 
                     raise ResolverUnavailable(
                         f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "
                         f"resolver {servers} reachable? Nothing was written for them; the next run asks again")
-                asking = asker.submit(resolver.resolve, [ip for ip, _ in following]) if following else None
-                fill(batch, answers, following[0][1] if following else None)
-                batch = following
+                asking = asker.submit(resolver.resolve, following) if following else None
+                store_answers(cur, cache, answers)
+                fill(answers)
     finally:
         if own:
             resolver.close()

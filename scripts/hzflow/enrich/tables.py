@@ -37,16 +37,6 @@ def by_address(cur, database: str, table: str, batch: str, joined: str) -> str:
     return f"{batch} JOIN {joined}"
 
 
-def id_index(cur, database: str, table: str) -> str:
-    """`FORCE INDEX (…)` for the index that leads with the rows' id (the primary key, or sessionlog_metrics'
-    unique `id`), so a walk by id stays one; '' when the table has none."""
-    cur.execute("SELECT index_name FROM information_schema.statistics WHERE table_schema = %s "
-                "AND table_name = %s AND column_name = 'id' AND seq_in_index = 1 ORDER BY non_unique, "
-                "index_name = 'PRIMARY' DESC LIMIT 1", (database, table))
-    found = cur.fetchone()
-    return f" FORCE INDEX ({quote_ident(found[0])})" if found else ""
-
-
 def closed(settings, database: str, table: str, start, stop):
     """An open-ended period ([start, None), (None, stop), everything) closed where the table's rows end.
 
