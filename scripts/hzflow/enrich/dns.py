@@ -196,16 +196,12 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         # is noted when it is born with one
         cur.execute("CREATE TEMPORARY TABLE hz_dns_todo (ip VARCHAR(45) NOT NULL PRIMARY KEY, "
                     "unfilled TINYINT NOT NULL DEFAULT 0) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3")
+        day_rows = f"FROM {tbl} WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') AND ip <> ''"
+        collect = (f"INSERT INTO hz_dns_todo SELECT ip, MAX(ipcountry = '' OR ipcountry IS NULL) {day_rows} "
+                   f"GROUP BY ip ON DUPLICATE KEY UPDATE unfilled = GREATEST(unfilled, VALUES(unfilled))"
+                   if countries else f"INSERT IGNORE INTO hz_dns_todo (ip) SELECT DISTINCT ip {day_rows}")
         for lo, hi in days(start, stop):
-            if countries:
-                cur.execute(f"INSERT INTO hz_dns_todo SELECT ip, MAX(ipcountry = '' OR ipcountry IS NULL) "
-                            f"FROM {tbl} WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
-                            f"AND ip <> '' GROUP BY ip ON DUPLICATE KEY UPDATE "
-                            f"unfilled = GREATEST(unfilled, VALUES(unfilled))", (lo, hi))
-            else:
-                cur.execute(f"INSERT IGNORE INTO hz_dns_todo (ip) SELECT DISTINCT ip FROM {tbl} "
-                            f"WHERE {col} >= %s AND {col} < %s AND (host IS NULL OR host = '') "
-                            f"AND ip <> ''", (lo, hi))
+            cur.execute(collect, (lo, hi))
         cur.execute("SELECT COUNT(*) FROM hz_dns_todo")
         stats["addresses"] = total = cur.fetchone()[0]
         cur.execute(f"SELECT COUNT(*) FROM hz_dns_todo t JOIN {cache} c ON c.ip = t.ip WHERE {fresh}",
