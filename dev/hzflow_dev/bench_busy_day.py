@@ -171,6 +171,16 @@ def steps(work: Path, figure: str = "seconds") -> dict[str, dict[str, float]]:
     return out
 
 
+def born_hosts(work: Path) -> dict[str, float]:
+    """What the import's rows born with their host cost: rows, addresses asked, seconds the load waited."""
+    out = {"rows": 0, "asked": 0, "waited": 0.0}
+    for marker in (work / "state" / SITE / "imported" / "day").glob("*.json"):
+        born = ((json.loads(marker.read_text()).get("files") or {}).get("access") or {}).get("born_hosts") or {}
+        for key in out:
+            out[key] += born.get(key, 0)
+    return out
+
+
 def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_000,
                    history_days: int = TOOL_HISTORY_DAYS) -> None:
     os.environ[months.TODAY_VAR] = str(TODAY)
@@ -195,6 +205,8 @@ def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_
         done = jobs(work)
         dns_step = sum(s for stage in steps(work).values() for label, s in stage.items()
                        if label.startswith("resolve-dns"))
+        asked = sum(steps(work, "asked").get(unit, {}).get(label, 0) for unit, stage in steps(work).items()
+                    for label in stage if label.startswith("resolve-dns"))
         dns_wait = sum(steps(work, "waited").get(unit, {}).get(label, 0) for unit, stage in steps(work).items()
                        for label in stage if label.startswith("resolve-dns"))
         print(f"  hzflow cron: {took:.1f} s, {took - sum(j[2] for j in done):.1f} s of it outside jobs "
@@ -205,10 +217,14 @@ def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_
         for unit, by_step in steps(work).items():
             slow = sorted(by_step.items(), key=lambda kv: -kv[1])[:6]
             print(f"      {unit:<24} " + ", ".join(f"{label} {s:.1f}" for label, s in slow if s >= 0.05))
-        asked = sum(steps(work, "asked").get(unit, {}).get(label, 0) for unit, stage in steps(work).items()
-                    for label in stage if label.startswith("resolve-dns"))
-        print(f"  waiting for the resolver: {dns_wait:.1f} s blocked on it (the resolve-dns steps, with the row "
-              f"writes overlapping the asking, {dns_step:.1f} s); hzflow's own time: {took - dns_wait:.1f} s")
+        born = born_hosts(work)
+        dns_wait += born["waited"]
+        asked += born["asked"]
+        print(f"  the import gave {born['rows']:,} rows their host as it loaded them, asking {born['asked']:,} "
+              f"addresses ({born['waited']:.1f} s waiting for them)")
+        print(f"  waiting for the resolver: {dns_wait:.1f} s blocked on it (the import's wait, and the resolve-dns "
+              f"steps with the row writes overlapping the asking, {dns_step:.1f} s); hzflow's own time: "
+              f"{took - dns_wait:.1f} s")
         print(f"  the same by the resolver's own rate: {asked:,} addresses asked take it {asked / rate:.1f} s "
               f"alone; hzflow's own time: {took - asked / rate:.1f} s")
 

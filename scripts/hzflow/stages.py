@@ -18,6 +18,7 @@ summary stage, as the reference's commands of those names.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -26,6 +27,7 @@ import pymysql
 from . import clean, coverage, errors, events, markers, months, registry, sessions, summary, tools
 from . import db as dbmod
 from .enrich import dns, domain, geo, hubdata
+from .enrich.born import BornHosts
 from .imports import archive, days, repair
 from .imports.provenance import recorded
 
@@ -127,27 +129,28 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
     done, failed, rows = [], {}, 0
     if marker and not dry_run:
         events.emit(settings, "start", registry.IMPORTED, "batch", days=len(units))
-    for unit in units:
-        failure = markers.failure_record(settings, registry.IMPORTED, unit.day)
-        say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")
-        try:
-            record = days.import_day(settings, unit.day, unit.found, dry_run=dry_run, say=say)
-        except Exception as exc:
-            if _fatal(exc):
-                raise
-            code, message = errors.classify(exc)
-            failed[unit.day] = message
-            say(f"{unit.day}: FAILED: {message}")
-            if not dry_run:
-                record_failure(failure, registry.IMPORTED, unit.day, "import", exc)
-            continue
-        if dry_run:
-            continue
-        if settings.archive_logs:
-            record["archived"] = _archive_day(settings, unit, say)
-        write_day(settings, unit.day, record)
-        done.append(unit.day)
-        rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
+    with (None if dry_run else BornHosts.for_import(settings, cov.months, say)) or nullcontext() as born:
+        for unit in units:
+            failure = markers.failure_record(settings, registry.IMPORTED, unit.day)
+            say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")
+            try:
+                record = days.import_day(settings, unit.day, unit.found, dry_run=dry_run, born=born, say=say)
+            except Exception as exc:
+                if _fatal(exc):
+                    raise
+                code, message = errors.classify(exc)
+                failed[unit.day] = message
+                say(f"{unit.day}: FAILED: {message}")
+                if not dry_run:
+                    record_failure(failure, registry.IMPORTED, unit.day, "import", exc)
+                continue
+            if dry_run:
+                continue
+            if settings.archive_logs:
+                record["archived"] = _archive_day(settings, unit, say)
+            write_day(settings, unit.day, record)
+            done.append(unit.day)
+            rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
     record = {"stage": registry.IMPORTED, "site": settings.site, "unit": "batch", "days": done,
               "failed": failed, "seconds": round(time.monotonic() - began, 2), "rows_imported": rows}
     if marker and not dry_run:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import db as dbmod
 from .. import months
+from ..enrich.born import COLUMNS as BORN_COLUMNS
 from ..sources import day_of, readable_log
 from . import access, stream
 from . import logparse as lp
@@ -26,8 +27,11 @@ def line_dates(settings, path: Path) -> lp.LineDates:
                         months.today())
 
 
-def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
-    """Import one access log; returns what was done (for the log and the day marker)."""
+def import_file(settings, path: Path, *, dry_run: bool = False, born=None) -> dict:
+    """Import one access log; returns what was done (for the log and the day marker).
+
+    born (enrich.born.BornFile, the workflow's import only): rows are written with their host.
+    """
     started = time.monotonic()
     path = readable_log(settings, Path(path))
     with dbmod.connection(settings) as conn:
@@ -42,12 +46,12 @@ def import_file(settings, path: Path, *, dry_run: bool = False) -> dict:
             result.refuse_garbage(path, access.ACCESS_LINE)
             report = {"file": str(path), "table": "web", **result.summary(), "status": "dry-run"}
         else:
-            report = _load(conn, settings, path, filters, dates)
+            report = _load(conn, settings, path, filters, dates, born)
     report["seconds"] = round(time.monotonic() - started, 3)
     return report
 
 
-def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDates) -> dict:
+def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDates, born) -> dict:
     """The one transaction that makes a file's rows visible, or nothing at all.
 
     Rows arrive in chunks from the parser process (stream.py) and are loaded
@@ -61,9 +65,13 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
             with dbmod.transaction(conn) as cur:
                 source = claim(cur, path, "web")
                 before = dbmod.next_id(cur, "web") - 1
-                for chunk in chunks:
-                    n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk, first_id=before + loaded + 1)
+                columns = access.WEB_COLUMNS if born is None else access.WEB_COLUMNS + BORN_COLUMNS
+                for chunk, notes in (((c, ()) for c in chunks) if born is None else born.chunks(chunks)):
+                    n, a = dbmod.load_file(cur, "web", columns, chunk, first_id=before + loaded + 1)
                     loaded, adjusted = loaded + n, adjusted + a
+                    if born is not None:
+                        Path(chunk).unlink()
+                        born.note(cur, notes)
                 result: access.ScanResult = chunks.result
                 result.refuse_garbage(path, access.ACCESS_LINE)
                 if loaded != result.kept:
@@ -82,6 +90,8 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
         except Claimed:
             return {**report, "status": "already imported"}
     report.update(summary)
+    if born is not None:
+        report["born_hosts"] = born.stats
     report.update(status="imported", rows=loaded, values_adjusted=adjusted,
                   pk_range=[pk_start, pk_end], bot_agents_added=bots_added)
     return report

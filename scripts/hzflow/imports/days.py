@@ -17,12 +17,16 @@ from . import apache, auth
 IMPORTERS = {"access": (apache.import_file, "web"), "auth": (auth.import_file, "userlogin")}
 
 
-def import_day(settings, day: str, found: dict, *, dry_run: bool = False, say=print) -> dict:
-    """Import the day's logs (`found`: kind -> Source); returns the day's record."""
+def import_day(settings, day: str, found: dict, *, dry_run: bool = False, born=None, say=print) -> dict:
+    """Import the day's logs (`found`: kind -> Source); returns the day's record.
+
+    born (enrich.born.BornHosts): the access log's rows are written with their host.
+    """
     files, by_month = {}, Counter()
     for kind, src in sorted(found.items()):
         importer, _ = IMPORTERS[kind]
-        report = importer(settings, src.path, dry_run=dry_run)
+        extra = {"born": born.file()} if born is not None and kind == "access" else {}
+        report = importer(settings, src.path, dry_run=dry_run, **extra)
         report["source"] = markers.file_fingerprint(src.path)
         files[kind] = report
         by_month.update(report.get("rows_by_month") or {})
@@ -36,5 +40,8 @@ def one_line(kind: str, r: dict) -> str:
         return f"{kind}: {name}: {r['status']}"
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(r.get("skipped", {}).items())) or "none"
     rows = f", {r['rows']} rows" if r.get("rows") is not None else ""
+    born = r.get("born_hosts")
+    hosts = (f"; born with a host: {born['rows']} rows ({born['addresses']} addresses: {born['cached']} cached, "
+             f"{born['asked']} asked, {born['unanswered']} unanswered)" if born else "")
     return (f"{kind}: {name}: {r['status']}; {r['lines']} lines, kept {r.get('kept', '?')}{rows}, "
-            f"malformed {r.get('malformed', 0)}, skipped: {skipped}")
+            f"malformed {r.get('malformed', 0)}, skipped: {skipped}{hosts}")
