@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from hzflow import months, stages
+from hzflow.enrich import dns
 from hzflow_dev import synth
 from hzflow_dev.ptrserver import PtrServer
 
@@ -24,20 +25,20 @@ def ptr_server():
         yield s
 
 
-def logs(hub):
+def logs(hub, addresses=ADDRESSES):
     """A log named for 1 August holding the last hours of 31 July and the first of August, like logrotate's."""
     rng = random.Random(7)
-    lines = [line for line in synth.access_day(date(2025, 7, 31), 600, rng, ADDRESSES) if line[11:13] >= "20"]
-    lines += synth.access_day(date(2025, 8, 1), 300, rng, ADDRESSES)
+    lines = [line for line in synth.access_day(date(2025, 7, 31), 600, rng, addresses) if line[11:13] >= "20"]
+    lines += synth.access_day(date(2025, 8, 1), 300, rng, addresses)
     hub.apache.mkdir(parents=True, exist_ok=True)
     (hub.apache / "testhub-access.log-20250801").write_text("\n".join(lines) + "\n")
 
 
-def prepared(hub, ptr_server):
+def prepared(hub, ptr_server, addresses=ADDRESSES):
     hub.write_config(start_month="2025-07", dns={"nameservers": [ptr_server.nameserver], "concurrency": 20,
                                                  "timeout": 0.3, "tries": 1})
     hub.make_ready()
-    logs(hub)
+    logs(hub, addresses)
     hub.query("INSERT INTO hzflow_dns_cache (ip, host, status, resolved_at) VALUES "
               "(%s, 'Cached.Example.COM', 'name', NOW()), (%s, 'stale.example.com', 'name', '2001-01-01')",
               (CACHED, STALE))
@@ -95,11 +96,13 @@ def test_rows_born_at_import_end_as_the_month_stage_leaves_them(make_hub, ptr_se
 
 def test_a_resolver_that_answers_nothing_leaves_the_rows_to_the_month_stage(make_hub, tmp_path, monkeypatch):
     monkeypatch.setenv(months.TODAY_VAR, "2025-08-10")
+    many = ADDRESSES + [f"198.18.0.{i}" for i in range(1, 60)]
     with PtrServer(silent=True) as down:
-        hub = prepared(make_hub(tmp_path / "down"), down)
+        hub = prepared(make_hub(tmp_path / "down"), down, many)
         hub.hzflow("import-days", "--dry-run")
         assert down.queries == 0 and hub.dump("web", "id") == []
         hub.hzflow("import-days")
+        assert down.queries <= dns.PROBE + 2          # found out after its first few addresses, then not asked
     web, notes = state(hub)
     assert len(web) > 100 and {ip for _, ip, _ in notes} == {CACHED}
     assert {(h, d, c) for _, _, ip, h, d, c in web if ip != CACHED} == {(None, None, None)}

@@ -80,6 +80,18 @@ def test_a_silent_resolver_fails_the_stage_writes_no_question_marks_and_is_retri
                                                 "host-198-51-100-7.example.net", "?"]
 
 
+def test_a_silent_resolver_is_found_out_after_its_first_few_addresses_not_a_batch(ready_hub):
+    from hzflow.enrich.dns import PROBE
+
+    seed(ready_hub, [(f"2025-07-02 10:{i // 60:02d}:{i % 60:02d}", f"198.51.{i // 200}.{i % 200 + 1}", "/a", None)
+                     for i in range(300)])
+    with PtrServer(silent=True) as dns:
+        use(ready_hub, dns, tries=1, timeout=0.2)
+        r = ready_hub.hzflow("resolve-dns", "metrics", "web", MONTH, check=False)
+    assert r.returncode == 5 and "reachable" in r.stderr
+    assert dns.queries <= PROBE + 2                  # the first few, then the two probes of alive()
+
+
 def test_no_server_at_all_is_a_clear_failure(ready_hub):
     seed(ready_hub, ROWS[:2])
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

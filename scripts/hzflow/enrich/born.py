@@ -38,7 +38,7 @@ class BornHosts:
         self.settings, self.months, self.say = settings, frozenset(months), say
         self.countries = geo.SessionCountries.for_month_stage(settings)
         self.conn = self.cur = self.cache = self.resolver = self.fresh = None
-        self.down = False
+        self.down = self.probed = False
 
     @classmethod
     def for_import(cls, settings, months, say=print) -> "BornHosts | None":
@@ -88,20 +88,24 @@ class BornHosts:
         return found
 
     def _ask(self, ips: list[str]) -> list[tuple[str, str, str]]:
-        """Ask the resolver; a resolver that answers nothing at all is left alone for the rest of the run."""
+        """Ask the resolver and cache its answers.  The run's first PROBE addresses go alone: a resolver
+        that answers none of them, nor a probe, is left alone for the rest of the run (seconds, not a batch)."""
         self.resolver = self.resolver or dns.resolver_for(self.settings)
-        answers = []
+        answers, at = [], 0
         with dns.asking_alone(self.settings, self.cur):
-            for at in range(0, len(ips), dns.BATCH):
-                batch = self.resolver.resolve(ips[at:at + dns.BATCH])
+            while at < len(ips):
+                size = dns.BATCH if self.probed else dns.PROBE
+                batch = self.resolver.resolve(ips[at:at + size])
+                at += size
                 dns.store_answers(self.cur, self.cache, batch)
                 answers += batch
-                if (all(status == "error" for _, status, _ in answers) and len(answers) >= min(dns.PROBE, len(ips))
-                        and not self.resolver.alive()):
-                    self.down = True
-                    self.say("warning: the resolver answers nothing; the rows of this import are left without "
-                             "hosts, and the month stage asks for them")
-                    break
+                if not self.probed:
+                    if all(status == "error" for _, status, _ in batch) and not self.resolver.alive():
+                        self.down = True
+                        self.say("warning: the resolver answers nothing; the rows of this import are left "
+                                 "without hosts, and the month stage asks for them")
+                        break
+                    self.probed = True
         return answers
 
 

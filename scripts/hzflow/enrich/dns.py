@@ -32,7 +32,7 @@ BATCH = 5000
 PLAIN_HOST = re.compile(r"[a-z0-9._-]+")
 # The host a cache entry gives a row: its lower-cased name, or '?' for none.
 CACHED_HOST = "IF(c.status = 'name', LOWER(c.host), '?')"
-# A resolver that has not answered one of this many queries is not there.
+# A resolver that has not answered one of this many queries (the first batch) is not there.
 PROBE = 20
 # Seconds a hub waits for another hub of its shared cache to finish asking.
 SHARED_WAIT = 1800
@@ -300,18 +300,18 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, 
     resolver = resolver or resolver_for(settings)
     progress, last = Progress(say, "addresses asked", total=to_ask), ""
 
-    def next_batch() -> list[str]:
+    def next_batch(size: int = BATCH) -> list[str]:
         nonlocal last
         cur.execute(f"SELECT t.ip FROM hz_dns_todo t LEFT JOIN {cache} c ON c.ip = t.ip "
                     f"AND {fresh} WHERE c.ip IS NULL AND t.ip > %s ORDER BY t.ip LIMIT %s",
-                    (*fresh_args, last, BATCH))
+                    (*fresh_args, last, size))
         batch = [r[0] for r in cur.fetchall()]
         last = batch[-1] if batch else last
         return batch
 
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolver") as asker:
-            batch = next_batch()
+            batch = next_batch(PROBE)          # a resolver that is down shows in seconds, not after a whole batch
             asking = asker.submit(resolver.resolve, batch) if batch else None
             while asking is not None:
                 following = next_batch()
