@@ -6,15 +6,16 @@ domain of a plain host and, with the offline geo provider, the row's
 country (noting the address in hzflow_born_country for fill-ipcountry).
 Rewriting a busy day's rows that way costs more than the whole import, so
 the workflow's import (`import_days`) asks each file's new addresses as it
-loads them and writes the rows with those values already in place;
-resolve-dns then finds them done.  The values come from
-the same cache, by the same rules, so the month ends the same.
+loads them and writes the rows with those values already in place, from
+the same cache by the same rules; resolve-dns then finds them done, and
+the month ends the same.
 
 What stays for the month stage: rows of months the workflow does not
-process (before its first month), addresses without an answer (a timeout: asked again there,
-then retried as before), and everything when the resolver is down (the
-import goes on; the month stage reports it).  `import-apache` never does
-this: the reference's import leaves hosts empty.
+process (before its first month), addresses without an answer (asked
+again there, then retried as before), and every address but the cached
+ones when the resolver answers nothing (the import goes on; the month
+stage reports it).  `import-apache` never does this: the reference's
+import leaves hosts empty.
 """
 
 from __future__ import annotations

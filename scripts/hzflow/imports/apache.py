@@ -9,6 +9,7 @@ is skipped, so importing it again changes nothing.
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from pathlib import Path
 
 from .. import db as dbmod
@@ -66,12 +67,14 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
                 source = claim(cur, path, "web")
                 before = dbmod.next_id(cur, "web") - 1
                 columns = access.WEB_COLUMNS if born is None else access.WEB_COLUMNS + BORN_COLUMNS
-                for chunk, notes in (((c, ()) for c in chunks) if born is None else born.chunks(chunks)):
-                    n, a = dbmod.load_file(cur, "web", columns, chunk, first_id=before + loaded + 1)
-                    loaded, adjusted = loaded + n, adjusted + a
-                    if born is not None:
-                        Path(chunk).unlink()
-                        born.note(cur, notes)
+                ready = ((c, ()) for c in chunks) if born is None else born.chunks(chunks)
+                with closing(ready):           # a failed load stops the born worker before the transaction ends
+                    for chunk, notes in ready:
+                        n, a = dbmod.load_file(cur, "web", columns, chunk, first_id=before + loaded + 1)
+                        loaded, adjusted = loaded + n, adjusted + a
+                        if born is not None:
+                            Path(chunk).unlink()
+                            born.note(cur, notes)
                 result: access.ScanResult = chunks.result
                 result.refuse_garbage(path, access.ACCESS_LINE)
                 if loaded != result.kept:
