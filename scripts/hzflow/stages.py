@@ -129,7 +129,8 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
     done, failed, rows = [], {}, 0
     if marker and not dry_run:
         events.emit(settings, "start", registry.IMPORTED, "batch", days=len(units))
-    with (None if dry_run else BornHosts.for_import(settings, cov.months, say)) or nullcontext() as born:
+    resolved = [m for m in cov.months if registry.RESOLVED in cov.stages(m)]     # rows born with a host: these
+    with (None if dry_run else BornHosts.for_import(settings, resolved, say)) or nullcontext() as born:
         for unit in units:
             failure = markers.failure_record(settings, registry.IMPORTED, unit.day)
             say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")

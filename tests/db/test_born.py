@@ -94,6 +94,21 @@ def test_rows_born_at_import_end_as_the_month_stage_leaves_them(make_hub, ptr_se
     assert born.query("SELECT ipcountry FROM web WHERE id = 9000") == [("US",)]
 
 
+def test_rows_of_a_month_the_run_does_not_build_are_not_born(make_hub, ptr_server, tmp_path, monkeypatch):
+    """On 1 August, yesterday's log holds the first minutes of August, a month with no log of its own yet:
+    the run builds no stage of it, so its rows stay as the stage commands leave them until it does."""
+    monkeypatch.setenv(months.TODAY_VAR, "2025-08-01")
+    hub = prepared(make_hub(tmp_path / "late"), ptr_server)
+    (hub.apache / "testhub-access.log-20250801").rename(hub.apache / "testhub-access.log-20250731")
+    hub.hzflow("import-days")
+    web, notes = state(hub)
+    born = {str(d)[:7]: set() for _, d, *_ in web}
+    for _, d, _, h, dom, c in web:
+        born[str(d)[:7]].add(h is not None or dom is not None or c is not None)
+    assert born == {"2025-07": {True, False}, "2025-08": {False}}        # July's all but the unanswered address
+    assert {str(p) for p, _, _ in notes} == {"2025-07-01"}
+
+
 def test_a_resolver_that_answers_nothing_leaves_the_rows_to_the_month_stage(make_hub, tmp_path, monkeypatch):
     monkeypatch.setenv(months.TODAY_VAR, "2025-08-10")
     many = ADDRESSES + [f"198.18.0.{i}" for i in range(1, 60)]

@@ -10,12 +10,13 @@ loads them and writes the rows with those values already in place, from
 the same cache by the same rules; resolve-dns then finds them done, and
 the month ends the same.
 
-What stays for the month stage: rows of months the workflow does not
-process (before its first month), addresses without an answer (asked
-again there, then retried as before), and every address but the cached
-ones when the resolver answers nothing (the import goes on; the month
-stage reports it).  `import-apache` never does this: the reference's
-import leaves hosts empty.
+Only rows of months whose resolve stage the same run builds are born so,
+not those of a month the workflow does not build yet (the first minutes
+of a new month in yesterday's log).  What stays for the month stage:
+addresses without an answer (asked again there, then retried as before),
+and every address but the cached ones when the resolver answers nothing
+(the import goes on; the month stage reports it).  `import-apache` never
+does this: the reference's import leaves hosts empty.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class BornHosts:
 
     @classmethod
     def for_import(cls, settings, months, say=print) -> "BornHosts | None":
-        """For an import whose rows of `months` (those the workflow's month stages process) are born with hosts."""
+        """For an import whose rows of `months` (those whose resolve stage the run builds) are born with hosts."""
         return cls(settings, months, say) if dns.enabled(settings) else None
 
     def __enter__(self) -> "BornHosts":
