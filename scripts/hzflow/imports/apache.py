@@ -66,11 +66,13 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
             with dbmod.transaction(conn) as cur:
                 source = claim(cur, path, "web")
                 before = dbmod.next_id(cur, "web") - 1
-                columns = access.WEB_COLUMNS if born is None else access.WEB_COLUMNS + BORN_COLUMNS
-                ready = ((c, ()) for c in chunks) if born is None else born.chunks(chunks)
+                ready = ((c, ()) for c in chunks) if born is None else born.chunks(chunks, before + 1)
                 with closing(ready):           # a failed load stops the born worker before the transaction ends
                     for chunk, notes in ready:
-                        n, a = dbmod.load_file(cur, "web", columns, chunk, first_id=before + loaded + 1)
+                        if born is None:
+                            n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk, first_id=before + loaded + 1)
+                        else:                  # the ids are in the file
+                            n, a = dbmod.load_file(cur, "web", ("id", *access.WEB_COLUMNS, *BORN_COLUMNS), chunk)
                         loaded, adjusted = loaded + n, adjusted + a
                         if born is not None:
                             Path(chunk).unlink()
