@@ -109,6 +109,18 @@ def tsv_field(value) -> str:
     return str(value)
 
 
+def tsv_row(fields: Sequence[str]) -> str:
+    """One line of LOAD DATA input: the fields joined as they are when all are text and none needs
+    escaping (the common row, at a fraction of the cost of escaping each field)."""
+    try:
+        row = "\t".join(fields)
+    except TypeError:                              # a NULL or a number among them
+        return "\t".join(map(tsv_field, fields)) + "\n"
+    if row.count("\t") != len(fields) - 1 or "\\" in row or "\n" in row or "\r" in row or "\0" in row:
+        row = "\t".join(map(tsv_field, fields))
+    return row + "\n"
+
+
 def next_id(cur, table: str) -> int:
     """The id after the table's highest, with that end of the index locked until commit.
 

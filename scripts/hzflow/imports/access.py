@@ -106,7 +106,6 @@ def _classify_agent(agent: str, agent_words: list[str], bots: frozenset[str]):
 
 
 _CACHE_LIMIT = 200_000
-_TABS_IN_ROW = len(WEB_COLUMNS) - 1
 
 
 def scan(lines, filters: Filters, write, result: ScanResult, dates: lp.LineDates,
@@ -120,7 +119,7 @@ def scan(lines, filters: Filters, write, result: ScanResult, dates: lp.LineDates
     skipped = result.skipped
     hits = result.hits_by_day
     agents = result.agents
-    tsv = dbmod.tsv_field
+    tsv_row = dbmod.tsv_row
     ips, agent_words, url_words, bots = filters.ips, filters.agents, filters.urls, filters.bots
     requests_seen: dict = {}
     agents_seen: dict = {}
@@ -169,10 +168,7 @@ def scan(lines, filters: Filters, write, result: ScanResult, dates: lp.LineDates
             hits[day] += 1
             fields = (f"{day} {clock}", url, ip, str(_uid(uid)), pid, referrer, agent, joomla,
                       cookie, auth, component, view, task, action, item, str(download))
-            row = "\t".join(fields)
-            if row.count("\t") != _TABS_IN_ROW or "\\" in row or "\r" in row or "\0" in row:
-                row = "\t".join(map(tsv, fields))
-            write(row + "\n")
+            write(tsv_row(fields))
 
 
 def scan_file(path: Path, filters: Filters, dates: lp.LineDates, sample_limit: int,
