@@ -120,6 +120,7 @@ class BornFile:
         self.known: dict[str, tuple[str, str, str] | None] = {}      # ip -> the three columns escaped, or no answer
         self.hosts: dict[str, str] = {}
         self.noted: set[tuple[str, str]] = set()
+        self.next_id = 1                       # the id of the next chunk's first row (chunks() sets it)
         self.stats = {"addresses": 0, "cached": 0, "asked": 0, "unanswered": 0, "rows": 0, "waited": 0.0}
 
     @staticmethod
