@@ -1,6 +1,11 @@
 """The workflow's import writes web rows with the host, domain and country the month stage would give them."""
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 
 import pytest
@@ -131,3 +136,40 @@ def test_the_stage_import_leaves_hosts_empty(make_hub, ptr_server, tmp_path, mon
     hub.hzflow("import-apache", hub.apache / "testhub-access.log-20250801")
     assert hub.query("SELECT COUNT(*), COUNT(host), COUNT(ipcountry) FROM web")[0][1:] == (0, 0)
     assert ptr_server.queries == 0
+
+
+def test_kill_9_while_asking_then_rerun_equals_an_uninterrupted_import(make_hub, server, tmp_path, monkeypatch):
+    """import-days killed after its first chunk is loaded and noted, while the worker asks for the next (the
+    file's transaction open, answers already cached): nothing of the file shows, notes included, and the
+    rerun (now mostly from the cache) leaves what an uninterrupted import leaves."""
+    monkeypatch.setenv(months.TODAY_VAR, "2025-08-10")
+    pool = [f"198.18.{i // 250}.{i % 250 + 1}" for i in range(3000)]
+    lines = synth.access_day(date(2025, 8, 1), 30000, random.Random(5), pool)
+    with PtrServer(synthetic="hosts.example.net", delay=0.05) as slow:
+        hubs = [prepared(make_hub(tmp_path / name), slow) for name in ("killed", "whole")]
+        for hub in hubs:
+            (hub.apache / "testhub-access.log-20250801").write_text("\n".join(lines) + "\n")
+        killed, whole = hubs
+        proc = subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(killed.config_path),
+                                 "import-days"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peek = server.connect(killed.metrics_db)          # sees the import's rows before they commit
+        try:
+            with peek.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED")
+                deadline = time.monotonic() + 120
+                while proc.poll() is None and time.monotonic() < deadline:
+                    cur.execute("SELECT COUNT(*) FROM hzflow_born_country")
+                    if cur.fetchone()[0]:
+                        os.kill(proc.pid, signal.SIGKILL)
+                        break
+                    time.sleep(0.01)
+        finally:
+            proc.wait()
+            peek.close()
+        assert proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+        time.sleep(0.5)                 # the server notices the dropped connection and rolls back
+        assert state(killed) == ([], []) and killed.dump("imported_sources", "filename") == []
+        killed.hzflow("import-days")
+        whole.hzflow("import-days")
+    assert state(killed) == state(whole) and len(state(whole)[0]) > 10000
+    assert {h for _, _, _, h, _, _ in state(whole)[0]} >= {"host-198-18-0-1.hosts.example.net"}
