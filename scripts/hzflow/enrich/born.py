@@ -70,15 +70,19 @@ class BornHosts:
         """ip -> the host resolve-dns would give its rows now (cache first, then the resolver)."""
         found = self._cached(ips)
         to_ask = [ip for ip in ips if ip not in found]
-        stats["cached"] += len(found)
         if to_ask and not self.down:
-            answers = self._ask(to_ask)
+            with dns.asking_alone(self.settings, self.cur):
+                if self.settings.get("dns", "shared_cache"):     # another hub may have asked them meanwhile
+                    found.update(self._cached(to_ask))
+                    to_ask = [ip for ip in to_ask if ip not in found]
+                answers = self._ask(to_ask)
             stats["asked"] += len(answers)
             stats["unanswered"] += sum(1 for _, status, _ in answers if status == "error")
             # what the cache now gives them (dns.CACHED_HOST); the server lower-cases names beyond ASCII itself
             found.update((ip, name.lower()[:255] if status == "name" else "?") for ip, status, name in answers
                          if status == "none" or (status == "name" and name.isascii()))
             found.update(self._cached([ip for ip, status, name in answers if status == "name" and not name.isascii()]))
+        stats["cached"] += len(ips) - len(to_ask)
         return found
 
     def _cached(self, ips: list[str]) -> dict[str, str]:
@@ -91,24 +95,24 @@ class BornHosts:
         return found
 
     def _ask(self, ips: list[str]) -> list[tuple[str, str, str]]:
-        """Ask the resolver and cache its answers.  The run's first PROBE addresses go alone: a resolver
-        that answers none of them, nor a probe, is left alone for the rest of the run (seconds, not a batch)."""
+        """Ask the resolver and cache its answers (under the shared cache's lock).  The run's first PROBE
+        addresses go alone: a resolver that answers none of them, nor a probe, is left alone for the rest
+        of the run (seconds, not a batch)."""
         self.resolver = self.resolver or dns.resolver_for(self.settings)
         answers, at = [], 0
-        with dns.asking_alone(self.settings, self.cur):
-            while at < len(ips):
-                size = dns.BATCH if self.probed else dns.PROBE
-                batch = self.resolver.resolve(ips[at:at + size])
-                at += size
-                dns.store_answers(self.cur, self.cache, batch)
-                answers += batch
-                if not self.probed:
-                    if all(status == "error" for _, status, _ in batch) and not self.resolver.alive():
-                        self.down = True
-                        self.say("warning: the resolver answers nothing; the rows of this import are left "
-                                 "without hosts, and the month stage asks for them")
-                        break
-                    self.probed = True
+        while at < len(ips):
+            size = dns.BATCH if self.probed else dns.PROBE
+            batch = self.resolver.resolve(ips[at:at + size])
+            at += size
+            dns.store_answers(self.cur, self.cache, batch)
+            answers += batch
+            if not self.probed:
+                if all(status == "error" for _, status, _ in batch) and not self.resolver.alive():
+                    self.down = True
+                    self.say("warning: the resolver answers nothing; the rows of this import are left "
+                             "without hosts, and the month stage asks for them")
+                    break
+                self.probed = True
         return answers
 
 
