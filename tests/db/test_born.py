@@ -173,3 +173,40 @@ def test_kill_9_while_asking_then_rerun_equals_an_uninterrupted_import(make_hub,
         whole.hzflow("import-days")
     assert state(killed) == state(whole) and len(state(whole)[0]) > 10000
     assert {h for _, _, _, h, _, _ in state(whole)[0]} >= {"host-198-18-0-1.hosts.example.net"}
+
+
+def test_with_a_shared_cache_what_another_hub_asked_while_this_one_waited_is_not_asked(make_hub, server, tmp_path,
+                                                                                      monkeypatch):
+    """Hubs of a fleet share a PTR cache and ask one at a time: an import that waited for another hub's asking
+    finds that hub's answers and asks none of them again."""
+    monkeypatch.setenv(months.TODAY_VAR, "2025-08-10")
+    shared = f"t{os.getpid()}_shared_dns"
+    with PtrServer(synthetic="hosts.example.net") as ptr_server:
+        hub = prepared(make_hub(tmp_path / "fleet"), ptr_server)
+        hub.write_config(start_month="2025-07", dns={"nameservers": [ptr_server.nameserver], "timeout": 0.3,
+                                                     "tries": 1, "shared_cache": shared})
+        other = server.connect()
+        try:
+            with other.cursor() as cur:
+                cur.execute("SELECT GET_LOCK(%s, 10)", (f"hzflow-dns-{shared}",))
+                proc = subprocess.Popen([sys.executable, "-m", "hzflow.cli", "--config", str(hub.config_path),
+                                         "import-days"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                deadline = time.monotonic() + 60
+                waiting = 0
+                while not waiting and proc.poll() is None and time.monotonic() < deadline:
+                    cur.execute("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE %s",
+                                ("SELECT GET_LOCK%",))
+                    waiting = cur.fetchone()[0] > 0
+                    time.sleep(0.02)
+                assert waiting, "the import never waited for the lock"
+                cur.executemany(f"INSERT INTO `{shared}`.hzflow_dns_cache (ip, host, status, resolved_at) "
+                                "VALUES (%s, %s, 'name', NOW())", [(ip, f"other-{i}.example.org")
+                                                                   for i, ip in enumerate(ADDRESSES)])
+                cur.execute("SELECT RELEASE_LOCK(%s)", (f"hzflow-dns-{shared}",))
+                assert proc.wait(60) == 0
+                cur.execute(f"DROP DATABASE `{shared}`")
+        finally:
+            other.close()
+    web, _ = state(hub)
+    assert ptr_server.queries == 0
+    assert {h for _, _, ip, h, _, _ in web if ip == NAMED} == {f"other-{ADDRESSES.index(NAMED)}.example.org"}
