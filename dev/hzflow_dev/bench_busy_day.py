@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
 import os
 import random
 import shutil
@@ -40,21 +39,11 @@ from hzflow import config as cfgmod
 from hzflow import months
 
 from . import dumps, hubsim, synth
+from .ptrserver import ApartServer
 
 DAY = date(2025, 7, 15)
 TODAY = date(2025, 8, 10)
 SITE = "busyhub"
-
-
-def _ptr_process(port_out, queries, stop):
-    from .ptrserver import PtrServer
-
-    with PtrServer(synthetic="busy.example.net") as server:
-        port_out.value = server.port
-        while not stop.is_set():
-            stop.wait(0.2)
-            queries.value = server.queries
-        queries.value = server.queries
 
 
 def _tree(server, root: Path, name: str, lines: int, addresses: int, nameserver: str,
@@ -184,14 +173,8 @@ def born_hosts(work: Path) -> dict[str, float]:
 def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_000,
                    history_days: int = TOOL_HISTORY_DAYS) -> None:
     os.environ[months.TODAY_VAR] = str(TODAY)
-    ctx = multiprocessing.get_context("spawn")
-    port, queries, stop = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event()
-    proc = ctx.Process(target=_ptr_process, args=(port, queries, stop), daemon=True)
-    proc.start()
-    while not port.value:
-        time.sleep(0.05)
-    nameserver = f"127.0.0.1:{port.value}"
-    try:
+    with ApartServer("busy.example.net") as ptr:
+        nameserver = ptr.nameserver
         print(f"busy-day benchmark: one access log of {lines:,} lines from {addresses:,} addresses ({DAY}), "
               f"{history_days} days of tool sessions before it, today pinned to {TODAY}; PTR server in its own "
               f"process")
@@ -247,6 +230,3 @@ def bench_busy_day(server, out: Path, lines: int = 500_000, addresses: int = 71_
         took = _hzflow(config_c, "import-apache", *sorted((config_c.parent / "apache" / "daily").iterdir()))
         print(f"  a {SMALL_DAY:,}-line day through `hzflow import-apache` (a process of its own, start-up "
               f"included): {took:.1f} s, {SMALL_DAY / took:,.0f} lines/s")
-    finally:
-        stop.set()
-        proc.join(5)
