@@ -190,8 +190,8 @@ class _Chunk:
             known = country([row[2] for row in rows])
             rows, columns = [(*row, known[row[2]]) for row in rows], (*SESSION_COLUMNS, "ipcountry")
         with open(self.paths[0], "w") as out:
-            out.writelines(dbmod.tsv_row((str(sid), start, ip, host, str(duration), domain, str(jobs), str(events),
-                                          *extra)) for sid, start, ip, host, duration, domain, jobs, events, *extra in rows)
+            out.writelines(dbmod.tsv_row((str(sid), start, ip, host, str(duration), domain, str(jobs), str(webevents),
+                                          *extra)) for sid, start, ip, host, duration, domain, jobs, webevents, *extra in rows)
         return (*self.paths, columns)
 
 

@@ -107,7 +107,7 @@ class BornHosts:
             dns.store_answers(self.cur, self.cache, batch)
             answers += batch
             if not self.probed:
-                if all(status == "error" for _, status, _ in batch) and not self.resolver.alive():
+                if self.resolver.silent(batch):
                     self.down = True
                     self.say("warning: the resolver answers nothing; the rows of this import are left "
                              "without hosts, and the month stage asks for them")

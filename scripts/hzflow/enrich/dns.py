@@ -99,6 +99,10 @@ class Resolver:
         """
         return any(status != "error" for _, status, _ in self.resolve(["127.0.0.1", "192.0.2.1"]))
 
+    def silent(self, answers) -> bool:
+        """No answer among `answers`, nor to a probe: the resolver is down, not only some addresses' servers."""
+        return all(status == "error" for _, status, _ in answers) and not self.alive()
+
     def close(self) -> None:
         try:
             self.resolver.cancel()
@@ -324,8 +328,7 @@ def _ask(settings, cur, resolver, cache, fresh, fresh_args, to_ask, stats, say, 
                 stats["named"] += sum(1 for _, status, _ in answers if status == "name")
                 stats["nameless"] += sum(1 for _, status, _ in answers if status == "none")
                 progress.tick(stats["asked"], f"{stats['failed']} unanswered")
-                if (stats["failed"] == stats["asked"] and stats["asked"] >= min(PROBE, to_ask)
-                        and not resolver.alive()):
+                if stats["failed"] == stats["asked"] >= min(PROBE, to_ask) and resolver.silent(answers):
                     servers = ", ".join(settings.get("dns", "nameservers")) or "(system, /etc/resolv.conf)"
                     raise ResolverUnavailable(
                         f"resolve-dns: none of the first {stats['asked']} queries got an answer; is the "

@@ -73,10 +73,9 @@ def _load(conn, settings, path: Path, filters: access.Filters, dates: lp.LineDat
                             n, a = dbmod.load_file(cur, "web", access.WEB_COLUMNS, chunk, first_id=before + loaded + 1)
                         else:                  # the ids are in the file
                             n, a = dbmod.load_file(cur, "web", ("id", *access.WEB_COLUMNS, *BORN_COLUMNS), chunk)
-                        loaded, adjusted = loaded + n, adjusted + a
-                        if born is not None:
                             Path(chunk).unlink()
                             born.note(cur, notes)
+                        loaded, adjusted = loaded + n, adjusted + a
                 result: access.ScanResult = chunks.result
                 result.refuse_garbage(path, access.ACCESS_LINE)
                 if loaded != result.kept:
