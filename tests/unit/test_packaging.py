@@ -33,6 +33,13 @@ def test_the_conda_env_pins_what_pyproject_pins():
         assert pinned.get(conda_name.get(name, name)) == ranges, requirement
 
 
+def test_the_aiodns_floor_has_the_query_the_resolver_makes():
+    """dns.Resolver asks with `query_dns`, which aiodns has from 4.0 (3.x resolves but lacks it)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    floor = next(re.search(r">=\s*([0-9.]+)", d).group(1) for d in project if d.startswith("aiodns"))
+    assert tuple(int(part) for part in floor.split(".")) >= (4,), floor
+
+
 def test_a_plain_install_imports_every_module_and_carries_the_workflow(tmp_path):
     source = tmp_path / "src"              # a copy, so the build leaves nothing in the checkout
     shutil.copytree(REPO, source, symlinks=True,
