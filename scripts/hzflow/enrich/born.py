@@ -79,7 +79,7 @@ class BornHosts:
             stats["asked"] += len(answers)
             stats["unanswered"] += sum(1 for _, status, _ in answers if status == "error")
             # what the cache now gives them (dns.CACHED_HOST); the server lower-cases names beyond ASCII itself
-            found.update((ip, name.lower()[:255] if status == "name" else "?") for ip, status, name in answers
+            found.update((ip, dns.answered_host(status, name)) for ip, status, name in answers
                          if status == "none" or (status == "name" and name.isascii()))
             found.update(self._cached([ip for ip, status, name in answers if status == "name" and not name.isascii()]))
         stats["cached"] += len(ips) - len(to_ask)

@@ -241,8 +241,7 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
 
             def fill(answers) -> None:
                 """Give the rows of just-answered addresses their host while the next batch is asked."""
-                named = [(ip, name.lower()[:255] if status == "name" else "?") for ip, status, name in answers
-                         if status != "error"]
+                named = [(ip, answered_host(status, name)) for ip, status, name in answers if status != "error"]
                 if not named:
                     return
                 placed = countries(cur, [ip for ip, _ in named]) if countries else {}
@@ -279,6 +278,12 @@ def resolve_dns(settings, database: str, table: str, start, stop, *, resolver=No
         say(f"resolve-dns {table}: {stats['failed']} addresses got no answer (timeout or server "
             f"failure); their rows stay empty and are asked again later")
     return stats
+
+
+def answered_host(status: str, name: str) -> str:
+    """The host an answer ('name' or 'none') gives its rows, as CACHED_HOST reads the entry store_answers
+    writes: the name lower-cased and cut to the column, or '?'."""
+    return name.lower()[:255] if status == "name" else "?"
 
 
 def store_answers(cur, cache: str, answers) -> None:
