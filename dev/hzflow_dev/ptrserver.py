@@ -39,21 +39,11 @@ class _Protocol(asyncio.DatagramProtocol):
         owner.queries += 1
         if owner.silent:
             return
-        try:
-            request = DNSRecord.parse(data)
-        except Exception:  # not a DNS packet: ignore it, as a server would
+        packet = owner.quick_reply(data)
+        if packet is None:
+            packet = owner.full_reply(data)
+        if packet is None:
             return
-        reply = request.reply()
-        qname = str(request.q.qname)
-        owner.asked[owner.address_of(qname)] += 1
-        if owner.address_of(qname) in owner.unanswered:
-            return
-        name = owner.name_for(qname) if request.q.qtype == QTYPE.PTR else None
-        if name:
-            reply.add_answer(RR(qname, QTYPE.PTR, rdata=PTR(name), ttl=300))
-        else:
-            reply.header.rcode = RCODE.NXDOMAIN
-        packet = reply.pack()
         if owner.delay:
             asyncio.get_running_loop().call_later(owner.delay, self.transport.sendto, packet, addr)
         else:
@@ -66,6 +56,7 @@ class PtrServer:
         self.names, self.synthetic, self.unanswered = dict(names or {}), synthetic, set(unanswered)
         self.delay, self.silent, self.queries, self.port = delay, silent, 0, port
         self.asked: Counter = Counter()
+        self._domain_labels = [label.encode() for label in (synthetic or "").strip(".").split(".") if label]
         self._ready = threading.Event()
 
     @property
@@ -88,6 +79,57 @@ class PtrServer:
         if self.synthetic and not any(ipaddress.ip_address(ip) in net for net in _NO_NAMES):
             return f"host-{ip.replace('.', '-')}.{self.synthetic}"
         return None
+
+    def full_reply(self, data: bytes) -> bytes | None:
+        """The reply dnslib builds for any query (None: no reply)."""
+        try:
+            request = DNSRecord.parse(data)
+        except Exception:  # not a DNS packet: ignore it, as a server would
+            return None
+        reply = request.reply()
+        qname = str(request.q.qname)
+        self.asked[self.address_of(qname)] += 1
+        if self.address_of(qname) in self.unanswered:
+            return None
+        name = self.name_for(qname) if request.q.qtype == QTYPE.PTR else None
+        if name:
+            reply.add_answer(RR(qname, QTYPE.PTR, rdata=PTR(name), ttl=300))
+        else:
+            reply.header.rcode = RCODE.NXDOMAIN
+        return reply.pack()
+
+    def quick_reply(self, data: bytes) -> bytes | None:
+        """The same bytes as `full_reply`, built by hand for the common query (one PTR question for a plain
+        synthetic address); None for anything else.  dnslib's parse and pack cost the benchmarks' PTR server
+        about 120 µs of CPU a query, as much as the resolver that asks, and on two cores that CPU came out of
+        the time measured for hzflow's own work."""
+        if not self.synthetic or len(data) < 12 or data[4:6] != b"\x00\x01":
+            return None
+        labels, at = [], 12
+        while at < len(data) and data[at] and len(labels) < 7:
+            end = at + 1 + data[at]
+            labels.append(data[at + 1:end])
+            at = end
+        question_end = at + 5
+        if (len(labels) != 6 or labels[4:] != [b"in-addr", b"arpa"] or question_end > len(data)
+                or data[at] or data[at + 1:question_end] != b"\x00\x0c\x00\x01"):
+            return None
+        octets = [label.decode("ascii", "replace") for label in reversed(labels[:4])]
+        if not all(o.isdigit() and o.isascii() and str(int(o)) == o and int(o) < 256 for o in octets):
+            return None
+        ip = ".".join(octets)
+        if ip in self.names or ip in self.unanswered:
+            return None
+        self.asked[ip] += 1
+        first, second = int(octets[0]), int(octets[1])
+        flags = int.from_bytes(data[2:4], "big") | 0x8480      # the query's, as a response, authoritative, recursive
+        question = data[12:question_end]
+        if first in (10, 127) or (first == 172 and 16 <= second <= 31) or (first == 192 and second == 168):
+            return data[:2] + (flags & ~0xF | 3).to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + question
+        rdata = b"".join(len(label).to_bytes(1, "big") + label
+                         for label in [f"host-{'-'.join(octets)}".encode(), *self._domain_labels]) + b"\x00"
+        return (data[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x01\x00\x00\x00\x00"
+                + question + b"\xc0\x0c\x00\x0c\x00\x01\x00\x00\x01\x2c" + len(rdata).to_bytes(2, "big") + rdata)
 
     def _serve(self):
         self.loop = asyncio.new_event_loop()

@@ -313,6 +313,27 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]
 
 
+# Titles and labels are the hub's text (resource and tool names), never TeX: '$' is a dollar sign.
+CHART_STYLE = {"svg.fonttype": "none", "font.size": 10, "figure.figsize": (8, 3.2),
+               "figure.constrained_layout.use": True, "text.parse_math": False, "text.usetex": False,
+               "axes.spines.top": False, "axes.spines.right": False}
+
+
+def chart_style():
+    """The house style for the charts drawn inside it (a context: nothing global is changed)."""
+    import matplotlib
+
+    return matplotlib.rc_context(CHART_STYLE)
+
+
+def new_chart(nrows: int = 1, ncols: int = 1, **figure):
+    """(figure, axes) drawn without pyplot, whose import alone cost the report about half a second."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(**figure)
+    return fig, fig.subplots(nrows, ncols)
+
+
 LEGEND_POINTS = 10          # 13 px on the page (the SVG is shown at its own size, never scaled down)
 AXES_POINTS = 330           # the width of a chart's data area, less its axis and legend
 
@@ -347,15 +368,11 @@ def _thin_labels(ax, labels: list[str]) -> None:
 def charts(data: dict, chosen: list[str]) -> dict[str, str]:
     """Title -> inline SVG: every chart with axis titles and units, linear count axes, the legend outside
     the data, labels that never overlap; each title says which population it counts."""
-    import matplotlib
+    with chart_style():
+        return _charts(data, chosen)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    # Titles and labels are the hub's text (resource and tool names), never TeX: '$' is a dollar sign.
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "figure.figsize": (8, 3.2),
-                         "figure.constrained_layout.use": True, "text.parse_math": False, "text.usetex": False,
-                         "axes.spines.top": False, "axes.spines.right": False})
+def _charts(data: dict, chosen: list[str]) -> dict[str, str]:
     out, series = {}, monthly_series(data, chosen)
     x = [r["month"] for r in series]
     at = list(range(len(x)))
@@ -366,9 +383,8 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
 
     def done(title, fig):
         out[title] = _svg(fig)
-        plt.close(fig)
 
-    fig, ax = plt.subplots()
+    fig, ax = new_chart()
     bottom = [0.0] * len(series)
     for key in ("registered users who logged in", "interactive visitors", "download visitors"):
         ys = [val(r, key) for r in series]
@@ -382,7 +398,7 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
     done("Users per month", fig)
 
     def month_lines(chart, name, keys, title, ylabel, colors):
-        fig, ax = plt.subplots()
+        fig, ax = new_chart()
         for key, color in zip(keys, colors, strict=True):
             ax.plot(at, [val(r, key) for r in series], marker="o", color=color, label=key)
         ax.set_title(title)
@@ -398,7 +414,7 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
 
     if chosen:
         last, cells = chosen[-1], data["cells"]
-        fig, (left, right) = plt.subplots(1, 2, figsize=(8, 2.8))
+        fig, (left, right) = new_chart(1, 2, figsize=(8, 2.8))
         fig.suptitle(f"Users of {last} (all kinds) whose residence or organisation type is known")
         for ax, names, title, name in ((left, RESIDENCE, "residence", "residence"),
                                        (right, ORGTYPE, "organisation type", "orgtype")):
@@ -411,7 +427,7 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
                                (data["resources"], "Top resources by visitors", "visitors (distinct)")):
         if items:
             name = title.split()[1]
-            fig, ax = plt.subplots(figsize=(8, 0.32 * len(items) + 1.2))
+            fig, ax = new_chart(figsize=(8, 0.32 * len(items) + 1.2))
             ax.barh([n for n, _ in items][::-1], [v for _, v in items][::-1], label=unit.split(" (")[0])
             ax.set_title(f"{title}, {chosen[-1]} (the month)")
             _label_axes(ax, name, unit, "tool" if name == "tools" else "resource", counts_on="x")
@@ -419,7 +435,7 @@ def charts(data: dict, chosen: list[str]) -> dict[str, str]:
             done(title, fig)
     if data["days"]:
         days = [d["day"] for d in data["days"]]
-        fig, ax = plt.subplots()
+        fig, ax = new_chart()
         ax.plot(range(len(days)), [d["web_rows"] for d in data["days"]], label="web rows kept")
         ax.plot(range(len(days)), [d["crawlers"] for d in data["days"]], label="crawler lines left out")
         ax.set_title("What the import kept, day by day")

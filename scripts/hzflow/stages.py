@@ -134,21 +134,23 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
         for unit in units:
             failure = markers.failure_record(settings, registry.IMPORTED, unit.day)
             say(f"--- {unit.day}{' (again: a new log)' if unit.again else ''}")
-            try:
-                record = days.import_day(settings, unit.day, unit.found, dry_run=dry_run, born=born, say=say)
-            except Exception as exc:
-                if _fatal(exc):
-                    raise
-                code, message = errors.classify(exc)
-                failed[unit.day] = message
-                say(f"{unit.day}: FAILED: {message}")
-                if not dry_run:
-                    record_failure(failure, registry.IMPORTED, unit.day, "import", exc)
-                continue
-            if dry_run:
-                continue
-            if settings.archive_logs:
-                record["archived"] = _archive_day(settings, unit, say)
+            archiving = settings.archive_logs and not dry_run
+            with archive.Ahead(settings, unit.found.values(), say) if archiving else nullcontext() as ahead:
+                try:
+                    record = days.import_day(settings, unit.day, unit.found, dry_run=dry_run, born=born, say=say)
+                except Exception as exc:
+                    if _fatal(exc):
+                        raise
+                    code, message = errors.classify(exc)
+                    failed[unit.day] = message
+                    say(f"{unit.day}: FAILED: {message}")
+                    if not dry_run:
+                        record_failure(failure, registry.IMPORTED, unit.day, "import", exc)
+                    continue
+                if dry_run:
+                    continue
+                if archiving:
+                    record["archived"] = ahead.finish()
             write_day(settings, unit.day, record)
             done.append(unit.day)
             rows += sum(f.get("rows") or 0 for f in record["files"].values() if f.get("status") == "imported")
@@ -161,20 +163,6 @@ def import_days(settings, wanted: list[str] | None = None, *, marker=None, dry_r
     say(f"import-days: {len(done)} day(s) imported" + (f", {len(failed)} failed: "
                                                         + ", ".join(sorted(failed)) if failed else ""))
     return record
-
-
-def _archive_day(settings, unit, say) -> dict:
-    moved = {}
-    for kind, src in sorted(unit.found.items()):
-        try:
-            dst = archive.archive(settings, src)
-        except OSError as exc:
-            moved[kind] = f"not archived: {exc}"
-            say(f"warning: {src.path} stays in place: {exc}")
-            continue
-        if dst:
-            moved[kind] = str(dst)
-    return moved
 
 
 def check_imported(settings, month: str, *, dry_run: bool = False, say=print) -> dict:

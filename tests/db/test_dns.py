@@ -1,8 +1,14 @@
 """resolve-dns with real aiodns queries against PTR servers on loopback."""
 
+import os
 import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import pytest
+
+from hzflow.enrich import dns as dnsmod
 from hzflow_dev.ptrserver import PtrServer
 
 MONTH = "2025-07"
@@ -188,3 +194,38 @@ def test_domains_written_with_the_hosts_are_fill_domains_own(ready_hub):
             (alone, reference), (together, ours) = ends
             assert ours == reference
             assert sum(1 for a, b in zip(alone, together, strict=True) if a != b) >= 8    # domains came with hosts
+
+
+def _receive_buffers(port: int) -> list[int]:
+    """SO_RCVBUF of this process's UDP sockets connected to 127.0.0.1:port."""
+    sizes = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            with socket.socket(fileno=os.dup(int(fd))) as s:
+                if s.type == socket.SOCK_DGRAM and s.getpeername() == ("127.0.0.1", port):
+                    sizes.append(s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        except OSError:
+            continue
+    return sizes
+
+
+def test_the_resolver_socket_holds_a_round_of_answers():
+    """A fast resolver answers a whole round at once: the socket must hold them while the asking process is
+    off the CPU, or c-ares asks the lost ones again after its timeout (seen as re-sent queries under load).
+    c-ares closes an idle socket, so it is looked at while a slow answer is awaited."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:      # what this kernel allows
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, dnsmod.RECEIVE_BUFFER)
+        if probe.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < dnsmod.RECEIVE_BUFFER:
+            pytest.skip("net.core.rmem_max is below the resolver's receive buffer")
+    with PtrServer(synthetic="example.net", delay=2.0) as server:
+        resolver = dnsmod.Resolver([server.nameserver], concurrency=20, timeout=5.0)
+        with ThreadPoolExecutor(1) as asking:
+            answers = asking.submit(resolver.resolve, ["198.51.100.7"])
+            sizes, waited = [], 0.0
+            while not sizes and waited < 1.5:
+                time.sleep(0.05)
+                waited += 0.05
+                sizes = _receive_buffers(server.port)
+            assert answers.result()[0][1] == "name"
+        resolver.close()
+    assert sizes and min(sizes) >= dnsmod.RECEIVE_BUFFER

@@ -36,3 +36,27 @@ def test_bursts_of_queries_are_not_dropped():
     assert drops == 0
     assert [status for _, status, _ in answers] == ["name"] * len(addresses)
     assert server.queries == len(addresses)
+
+
+def test_the_quick_reply_is_byte_for_byte_the_one_dnslib_builds():
+    from dnslib import EDNS0, DNSRecord
+
+    from hzflow_dev.ptrserver import PtrServer
+
+    server = PtrServer({"198.51.100.9": "named.example.org"}, synthetic="burst.example.net",
+                       unanswered={"198.51.100.10"})
+    quick = 0
+    for n, name in enumerate(["7.100.51.198", "9.100.51.198", "10.100.51.198", "4.3.2.10", "1.0.16.172",
+                              "1.0.31.172", "1.0.15.172", "1.0.32.172", "1.1.168.192", "1.1.169.192", "1.0.0.127",
+                              "01.2.3.4", "256.2.3.4", "4.3.2", "a.3.2.1", "0.0.0.0", "255.255.255.255"]):
+        for qtype in ("PTR", "A"):
+            for rd, edns in ((1, True), (0, False)):
+                query = DNSRecord.question(f"{name}.in-addr.arpa", qtype)
+                query.header.id, query.header.rd = 4_000 + n, rd
+                if edns:
+                    query.add_ar(EDNS0(udp_len=1232))
+                packet = query.pack()
+                reply = server.quick_reply(packet)
+                assert reply is None or reply == server.full_reply(packet), (name, qtype, rd, edns)
+                quick += reply is not None
+    assert quick == 11 * 2         # the PTR questions for the eleven canonical addresses in no table

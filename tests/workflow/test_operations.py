@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -146,6 +148,28 @@ def test_an_unreadable_day_fails_its_month_only_and_cron_says_so(tree, today):
     r = tree.hzflow("cron", "-q")
     assert r.stdout == "" and f"summarized/{bad_month}.json" in marker_times(tree)
     assert json.loads(tree.hzflow("status", "--json").stdout)["ok"]
+
+
+def test_logs_are_gzipped_while_they_import_and_moved_only_once_committed(tree):
+    """The import gzips a day's logs beside imported/ while it loads them: a day whose import fails keeps
+    its log in place and leaves no copy; a copy a killed run left behind is replaced, never kept."""
+    logs = {p.name: (p.read_bytes(), p.stat().st_mtime) for p in tree.apache.glob("*access*")}
+    plain = sorted(name for name in logs if not name.endswith(".gz"))
+    bad, killed = plain[0], plain[1]
+    garbage = os.urandom(300_000).replace(b"\n", b"\n\x00")
+    (tree.apache / bad).write_bytes(garbage)
+    imported = tree.root / "apache" / "imported"
+    imported.mkdir(parents=True)
+    (imported / f".{killed}.gz.partial").write_bytes(b"half a gzip stream, as kill -9 left it")
+    assert tree.hzflow("cron", "-q", check=False).returncode == 4
+    assert (tree.apache / bad).read_bytes() == garbage                       # the failed day's log in place
+    assert not [p.name for p in imported.iterdir() if p.name.startswith(".")]     # no copy, no leftover
+    archived = {p.name: p.read_bytes() for p in imported.glob("*.gz")}
+    expected = {name.removesuffix(".gz") + ".gz": content for name, (content, _) in logs.items() if name != bad}
+    assert sorted(archived) == sorted(expected)
+    assert all(gzip.decompress(archived[name]) == gzip.decompress(content) if content[:2] == b"\x1f\x8b"
+               else gzip.decompress(archived[name]) == content for name, content in expected.items())
+    assert (imported / f"{killed}.gz").stat().st_mtime == logs[killed][1]      # the log's own time kept
 
 
 # ------------------------------------------------------------ missing input

@@ -36,6 +36,10 @@ CACHED_HOST = "IF(c.status = 'name', LOWER(c.host), '?')"
 PROBE = 20
 # Seconds a hub waits for another hub of its shared cache to finish asking.
 SHARED_WAIT = 1800
+# Bytes of answers the resolver's socket holds (the kernel caps it at net.core.rmem_max).  With the
+# default (about 200 KB) a round of answers from a fast resolver overflowed it whenever the asking
+# process was briefly off the CPU, and c-ares asked the lost ones again after its timeout.
+RECEIVE_BUFFER = 1 << 20
 
 
 class Resolver:
@@ -51,7 +55,7 @@ class Resolver:
         self.no_name = {pycares.errno.ARES_ENOTFOUND, pycares.errno.ARES_ENODATA}
         self.loop = asyncio.new_event_loop()
         self.timeout, self.concurrency, self.tries = timeout, concurrency, tries
-        kwargs = {"timeout": timeout, "tries": tries, "loop": self.loop}
+        kwargs = {"timeout": timeout, "tries": tries, "loop": self.loop, "socket_receive_buffer_size": RECEIVE_BUFFER}
         if nameservers:
             kwargs["nameservers"] = list(nameservers)
         self.resolver = aiodns.DNSResolver(**kwargs)

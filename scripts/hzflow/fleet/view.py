@@ -158,24 +158,18 @@ def _charts(by_hub: dict, names: list[str], every: list[str]) -> dict[str, str]:
     """A line per hub for the figures a manager compares first."""
     if not every or not names:
         return {}
-    import matplotlib
+    with hubreport.chart_style():
+        return {label: _hub_lines(by_hub, names, every, label, name)
+                for label, name in (("users (all kinds)", "users"), ("simulation runs", "runs"), ("visits", "visits"))}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "figure.figsize": (8, 3.2),
-                         "figure.constrained_layout.use": True, "text.parse_math": False,
-                         "axes.spines.top": False, "axes.spines.right": False})
-    out = {}
-    for label, name in (("users (all kinds)", "users"), ("simulation runs", "runs"), ("visits", "visits")):
-        fig, ax = plt.subplots()
-        for hub in names:
-            series = by_hub[hub].get(label, {})
-            ax.plot(range(len(every)), [series.get(m) or 0 for m in every], marker="o", label=hub)
-        ax.set_title(f"{label}, each hub (the month's cell)")
-        hubreport._thin_labels(ax, every)
-        hubreport._label_axes(ax, name, "month", f"{label} (in the month)")
-        hubreport._legend_outside(ax, name)
-        out[label] = hubreport._svg(fig)
-        plt.close(fig)
-    return out
+def _hub_lines(by_hub: dict, names: list[str], every: list[str], label: str, name: str) -> str:
+    fig, ax = hubreport.new_chart()
+    for hub in names:
+        series = by_hub[hub].get(label, {})
+        ax.plot(range(len(every)), [series.get(m) or 0 for m in every], marker="o", label=hub)
+    ax.set_title(f"{label}, each hub (the month's cell)")
+    hubreport._thin_labels(ax, every)
+    hubreport._label_axes(ax, name, "month", f"{label} (in the month)")
+    hubreport._legend_outside(ax, name)
+    return hubreport._svg(fig)
