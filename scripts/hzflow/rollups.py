@@ -3,7 +3,7 @@
 The visitor cells of summary_user_vals (rows 3, 4, 7, 8) and summary_misc_vals
 rows 1-5 depend on websessions and web only through distinct visitor keys
 (ip, host, ipcountry, domain) per kind of session, plus session counts and
-durations.  `refresh_month` stores those keys per month; a window of any
+durations.  `refresh_sessions` and `refresh_downloads` store those keys per month; a window of any
 length is then the union of its months' keys, deduplicated once per period.
 
 Windows compare `datetime > first day` and `< first day after`, so a row
@@ -21,6 +21,9 @@ covers the changes a fingerprint cannot see.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from . import db as dbmod
 from .db import quote_ident as q
@@ -74,17 +77,23 @@ def stale_months(cur, met: str, through: str) -> tuple[list[str], dict[str, str]
     return sorted(m for m in set(now) | set(stored) if now.get(m) != stored.get(m)), now
 
 
-def refresh_month(cur, met: str, month: str, fingerprint: str | None) -> None:
-    """Rebuild one month's rollup rows; `fingerprint` None means the month has no source rows."""
+def refresh_sessions(cur, met: str, month: str) -> None:
+    """Rebuild one month's rows of hzflow_seen_sessions."""
     lo, hi = window(month, MONTH)
     keys = ", ".join(SEEN_COLUMNS)
-    ws_keys = ", ".join(f"ws.{c}" for c in SEEN_COLUMNS)
     cur.execute(f"DELETE FROM {met}.hzflow_seen_sessions WHERE month = %s", (month,))
     cur.execute(f"INSERT INTO {met}.hzflow_seen_sessions (month, late, {keys}, interactive, visit, long_visit, "
                 f"sessions, duration) SELECT %s, {late('datetime')} AS l, {keys}, "
                 f"duration >= 900 AND jobs = 0 AS i, duration >= 0 OR jobs > 0 AS v, "
                 f"duration >= 900 OR jobs > 0 AS lv, COUNT(*), SUM(duration) FROM {met}.websessions "
                 f"WHERE datetime >= %s AND datetime < %s GROUP BY l, {keys}, i, v, lv", (month, lo, hi))
+
+
+def refresh_downloads(cur, met: str, month: str) -> None:
+    """Rebuild the rows of hzflow_seen_downloads whose session or download falls in the month."""
+    lo, hi = window(month, MONTH)
+    keys = ", ".join(SEEN_COLUMNS)
+    ws_keys = ", ".join(f"ws.{c}" for c in SEEN_COLUMNS)
     cur.execute(f"DELETE FROM {met}.hzflow_seen_downloads WHERE month = %s OR dl_month = %s", (month, month))
     picked = (f"SELECT {bucket('ws.datetime')} AS m, {late('ws.datetime')} AS l, {bucket('w.datetime')} AS dm, "
               f"{late('w.datetime')} AS dl, {ws_keys}, ws.duration < 900 AS short FROM {met}.web w "
@@ -94,6 +103,10 @@ def refresh_month(cur, met: str, month: str, fingerprint: str | None) -> None:
     cur.execute(f"INSERT INTO {met}.hzflow_seen_downloads (month, late, dl_month, dl_late, {keys}, short) "
                 f"{picked} AND ws.datetime >= %s AND ws.datetime < %s {group} "
                 f"UNION {picked} AND w.datetime >= %s AND w.datetime < %s {group}", (lo, hi, lo, hi))
+
+
+def record_month(cur, met: str, month: str, fingerprint: str | None) -> None:
+    """The month's rollups are fresh for `fingerprint` (None: the month has no source rows)."""
     if fingerprint is None:
         cur.execute(f"DELETE FROM {met}.hzflow_rollup_months WHERE month = %s", (month,))
     else:
@@ -101,17 +114,35 @@ def refresh_month(cur, met: str, month: str, fingerprint: str | None) -> None:
                     f"VALUES (%s, %s, NOW())", (month, fingerprint))
 
 
-def bring_up_to_date(conn, met: str, through: str, *, dry_run: bool = False, say=print) -> list[str]:
-    """Refresh every stale month up to `through`, one transaction per month; returns those months."""
+def _in_transaction(conn, refresh, met: str, month: str) -> None:
+    with dbmod.transaction(conn) as cur:
+        refresh(cur, met, month)
+
+
+def bring_up_to_date(conn, met: str, through: str, *, connect, dry_run: bool = False, say=print) -> list[str]:
+    """Refresh every stale month up to `through`; returns those months.
+
+    The two rollups of a month are rebuilt at once, each in a transaction
+    of its own (the downloads' on a second connection from `connect()`),
+    and the month is recorded fresh only after both committed: a run that
+    stops between them leaves the month stale, and the next one rebuilds it.
+    """
     with conn.cursor() as cur:
         stale, now = stale_months(cur, met, through)
-    for month in stale:
-        if dry_run:
+    if dry_run:
+        for month in stale:
             say(f"[dry-run] refresh summary rollups of {month}")
-            continue
-        with dbmod.transaction(conn) as cur:
-            refresh_month(cur, met, month, now.get(month))
-    if stale and not dry_run:
+        return stale
+    if stale:
+        with connect() as other, ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as beside:
+            for month in stale:
+                downloads = beside.submit(_in_transaction, other, refresh_downloads, met, month)
+                try:
+                    _in_transaction(conn, refresh_sessions, met, month)
+                finally:
+                    downloads.result()
+                with dbmod.transaction(conn) as cur:
+                    record_month(cur, met, month, now.get(month))
         say(f"summary rollups refreshed for {len(stale)} month(s): {_span(stale)}")
     return stale
 
@@ -174,5 +205,5 @@ def ensure(settings, conn, through: str, *, dry_run: bool = False, say=print) ->
             say("warning: summary rollup tables do not match websessions' column types; "
                 "summarizing by full rescan (run `hzflow init` to bring the schema to head)")
             return False
-    bring_up_to_date(conn, met, through, dry_run=dry_run, say=say)
+    bring_up_to_date(conn, met, through, connect=partial(dbmod.connection, settings), dry_run=dry_run, say=say)
     return True

@@ -132,3 +132,20 @@ def test_dry_run_refreshes_nothing(ready_hub):
     assert ready_hub.dump("hzflow_seen_sessions", "month", "month") == []
     ready_hub.hzflow("summarize-month", "2025-03")
     assert len(ready_hub.dump("hzflow_rollup_months", "month", "month")) == len(MONTHS)
+
+
+def test_a_summary_stopped_between_the_two_rollups_leaves_the_months_stale(ready_hub):
+    """The two rollups of a month commit apart (on two connections at once); the month is recorded fresh only
+    after both, so a failure in one (here a trigger refusing its rows) makes the next summary rebuild it."""
+    random_history(ready_hub, 8, sessions=200)
+    summarize_all(ready_hub, MONTHS[-2:], use_rollups=True)
+    fresh = ready_hub.dump("hzflow_rollup_months", "month, fingerprint", "month")
+    random_history(ready_hub, 9, sessions=60, first_id=10_000)              # new sessions in many months
+    ready_hub.query("CREATE TRIGGER refuse_downloads BEFORE INSERT ON hzflow_seen_downloads FOR EACH ROW "
+                    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'")
+    with pytest.raises(Exception, match="refused"):
+        summary.summarize_month(ready_hub.settings, MONTHS[-1], say=lambda _: None)
+    assert ready_hub.dump("hzflow_rollup_months", "month, fingerprint", "month") == fresh   # nothing recorded
+    ready_hub.query("DROP TRIGGER refuse_downloads")
+    assert summarize_all(ready_hub, MONTHS[-2:], use_rollups=True) == summarize_all(ready_hub, MONTHS[-2:],
+                                                                                   use_rollups=False)
