@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 import threading
 from collections import Counter
@@ -185,6 +186,11 @@ class ApartServer:
     @property
     def queries(self) -> int:
         return self._queries.value
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server's process has used so far (user and system)."""
+        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def __enter__(self) -> "ApartServer":
         import time
