@@ -260,39 +260,42 @@ def _tops(cur, t: _Hub, top: int, tools: dict[str, list[str]], names: str, windo
 def gen_tool_tops(settings, month: str, *, dry_run: bool = False, say=print) -> dict:
     """For every standalone tool's stats row of the month: users by country, domain and org type."""
     t = _Hub(settings)
-    written = 0
     with dbmod.cursor(settings, None) as cur:
         cur.execute(f"SELECT st.id, res.alias, st.users, st.period FROM {t('resource_stats_tools')} st "
                     f"JOIN {t('resources')} res ON st.resid = res.id WHERE st.restype = '7' "
                     f"AND res.standalone = '1' AND st.datetime = %s", (month_stamp(month),))
         stats_rows = [(stat_id, alias, users, periods.window(month, period))
                       for stat_id, alias, users, period in cur.fetchall()]
-        if not stats_rows:
-            say(f"gen-tool-tops {month}: 0 ranked rows")
-            return {"stage": "gen-tool-tops", "rows": 0}
-        tools = {alias: tool_aliases(cur, t, alias) for alias in {alias for _, alias, _, _ in stats_rows}}
-        windows = sorted({window for *_, window in stats_rows})
-        names = _tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
-                            [(i, tools[alias]) for i, alias in enumerate(sorted(tools))])
-        for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
-            ranked = _tops(cur, t, top, tools, names, windows)
-            for stat_id, alias, users, window in stats_rows:
-                rows = ranked[alias, window]
-                if top == TOP_COUNTRY and not rows:
-                    rows = [("Unknown", users)]
-                if dry_run:
-                    say(f"[dry-run] top {top} of stats row {stat_id}: {rows[:3]}")
-                    continue
-                cur.execute(f"DELETE FROM {t('resource_stats_tools_topvals')} WHERE id = %s AND top = %s",
-                            (stat_id, top))
-                cur.executemany(f"INSERT INTO {t('resource_stats_tools_topvals')} (id, top, `rank`, name, "
-                                f"value) VALUES (%s, %s, %s, %s, %s)",
-                                [(stat_id, top, 0, "Total Users", users)]
-                                + [(stat_id, top, rank, name, cnt)
-                                   for rank, (name, cnt) in enumerate(rows, start=1)])
-                written += 1 + len(rows)
+        written = _write_tops(cur, t, stats_rows, dry_run=dry_run, say=say) if stats_rows else 0
     say(f"gen-tool-tops {month}: {written} ranked rows")
     return {"stage": "gen-tool-tops", "rows": written}
+
+
+def _write_tops(cur, t: _Hub, stats_rows: list, *, dry_run: bool, say) -> int:
+    """Each stats row's ranked lists, written in place of its old ones; the number of rows written."""
+    written = 0
+    tools = {alias: tool_aliases(cur, t, alias) for alias in {alias for _, alias, _, _ in stats_rows}}
+    windows = sorted({window for *_, window in stats_rows})
+    names = _tool_names(cur, f"{t.met}.hz_top_names", f"{t.met}.sessionlog_metrics",
+                        [(i, tools[alias]) for i, alias in enumerate(sorted(tools))])
+    for top in (TOP_COUNTRY, TOP_DOMAIN, TOP_ORGTYPE):
+        ranked = _tops(cur, t, top, tools, names, windows)
+        for stat_id, alias, users, window in stats_rows:
+            rows = ranked[alias, window]
+            if top == TOP_COUNTRY and not rows:
+                rows = [("Unknown", users)]
+            if dry_run:
+                say(f"[dry-run] top {top} of stats row {stat_id}: {rows[:3]}")
+                continue
+            cur.execute(f"DELETE FROM {t('resource_stats_tools_topvals')} WHERE id = %s AND top = %s",
+                        (stat_id, top))
+            cur.executemany(f"INSERT INTO {t('resource_stats_tools_topvals')} (id, top, `rank`, name, "
+                            f"value) VALUES (%s, %s, %s, %s, %s)",
+                            [(stat_id, top, 0, "Total Users", users)]
+                            + [(stat_id, top, rank, name, cnt)
+                               for rank, (name, cnt) in enumerate(rows, start=1)])
+            written += 1 + len(rows)
+    return written
 
 
 # ------------------------------------------------------------ toplists
