@@ -22,9 +22,9 @@ from collections import Counter
 
 from dnslib import PTR, QTYPE, RCODE, RR, DNSRecord
 
-# Addresses that never get a synthetic name (private and loopback networks).
-_NO_NAMES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                               "127.0.0.0/8")]
+# Addresses that never get a synthetic name (private and loopback networks), as first and last numbers.
+_NO_NAMES = [(int(net.network_address), int(net.broadcast_address)) for net in map(
+    ipaddress.ip_network, ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8"))]
 
 RECEIVE_BUFFER = 4 << 20     # bytes; Linux allows up to net.core.rmem_max (a smaller one is used as is)
 
@@ -58,7 +58,6 @@ class PtrServer:
         self.names, self.synthetic, self.unanswered = dict(names or {}), synthetic, set(unanswered)
         self.delay, self.silent, self.queries, self.port = delay, silent, 0, port
         self.asked: Counter = Counter()
-        self._domain_labels = [label.encode() for label in (synthetic or "").strip(".").split(".") if label]
         self._ready = threading.Event()
 
     @property
@@ -74,13 +73,17 @@ class PtrServer:
 
     def name_for(self, qname: str) -> str | None:
         ip = self.address_of(qname)
-        if ip is None:
-            return None
+        return None if ip is None else self.name_of(ip)
+
+    def name_of(self, ip: str) -> str | None:
         if ip in self.names:
             return self.names[ip]
-        if self.synthetic and not any(ipaddress.ip_address(ip) in net for net in _NO_NAMES):
-            return f"host-{ip.replace('.', '-')}.{self.synthetic}"
-        return None
+        if not self.synthetic:
+            return None
+        number = int(ipaddress.ip_address(ip))
+        if any(first <= number <= last for first, last in _NO_NAMES):
+            return None
+        return f"host-{ip.replace('.', '-')}.{self.synthetic}"
 
     def full_reply(self, data: bytes) -> bytes | None:
         """The reply dnslib builds for any query (None: no reply)."""
@@ -123,13 +126,13 @@ class PtrServer:
         if ip in self.names or ip in self.unanswered:
             return None
         self.asked[ip] += 1
-        first, second = int(octets[0]), int(octets[1])
+        name = self.name_of(ip)
         flags = int.from_bytes(data[2:4], "big") | 0x8480      # the query's, as a response, authoritative, recursive
         question = data[12:question_end]
-        if first in (10, 127) or (first == 172 and 16 <= second <= 31) or (first == 192 and second == 168):
+        if name is None:
             return data[:2] + (flags & ~0xF | 3).to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + question
         rdata = b"".join(len(label).to_bytes(1, "big") + label
-                         for label in [f"host-{'-'.join(octets)}".encode(), *self._domain_labels]) + b"\x00"
+                         for label in name.encode().split(b".") if label) + b"\x00"
         return (data[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x01\x00\x00\x00\x00"
                 + question + b"\xc0\x0c\x00\x0c\x00\x01\x00\x00\x01\x2c" + len(rdata).to_bytes(2, "big") + rdata)
 
